@@ -1,0 +1,182 @@
+//! Request extraction in SailPoint's terms: JSON bodies whose faults are 400 `ErrorResponseDto`s,
+//! the standard collection parameters, and JSON Patch documents.
+
+use crate::error::ApiError;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header;
+use axum::http::request::Parts;
+use gatehouse_filter::{FilterSpec, SortSpec};
+use serde::de::DeserializeOwned;
+use std::collections::HashMap;
+
+/// A JSON body. Bad JSON, a wrong shape or a non-JSON content type is a 400 that says what is wrong.
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+fn json_content_type(parts_ct: Option<&str>) -> bool {
+    match parts_ct {
+        None => true,
+        Some(ct) => {
+            let mime = ct
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            mime == "application/json" || mime.ends_with("+json") || mime.is_empty()
+        }
+    }
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let ct = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        if !json_content_type(ct.as_deref()) {
+            return Err(ApiError::bad_request(format!(
+                "The body must be JSON (Content-Type application/json), not '{}'.",
+                ct.unwrap_or_default()
+            )));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge
+            } else {
+                ApiError::bad_request("The request body could not be read.")
+            }
+        })?;
+        if bytes.is_empty() {
+            return Err(ApiError::bad_request("A JSON request body is required."));
+        }
+        serde_json::from_slice(&bytes)
+            .map(ApiJson)
+            .map_err(|e| ApiError::bad_request(format!("The request body is not valid: {e}.")))
+    }
+}
+
+/// The raw query string as a map (last value wins).
+#[derive(Debug, Default, Clone)]
+pub struct QueryMap(pub HashMap<String, String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryMap {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let q = parts.uri.query().unwrap_or("");
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(q)
+            .map_err(|_| ApiError::bad_request("The query string could not be read."))?;
+        Ok(Self(pairs.into_iter().collect()))
+    }
+}
+
+impl QueryMap {
+    /// A parameter's value.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+
+    /// A boolean parameter (`true`/`false`), `default` when absent.
+    pub fn bool(&self, name: &str, default: bool) -> Result<bool, ApiError> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
+            Some(v) if v.eq_ignore_ascii_case("false") => Ok(false),
+            Some(v) => Err(ApiError::illegal(format!(
+                "'{name}' must be true or false, not '{v}'."
+            ))),
+        }
+    }
+
+    /// The standard paging parameters: `offset` ≥ 0 (default 0), `limit` 0..=250 (default 250),
+    /// `count` (default false).
+    pub fn paging(&self) -> Result<Paging, ApiError> {
+        let int = |name: &str, default: i64, max: i64| -> Result<i64, ApiError> {
+            match self.get(name) {
+                None => Ok(default),
+                Some(v) => match v.parse::<i64>() {
+                    Ok(n) if (0..=max).contains(&n) => Ok(n),
+                    _ => Err(ApiError::illegal(format!(
+                        "'{name}' must be an integer from 0 to {max}, not '{v}'."
+                    ))),
+                },
+            }
+        };
+        Ok(Paging {
+            offset: int("offset", 0, i64::from(i32::MAX))?,
+            limit: int("limit", 250, 250)?,
+            count: self.bool("count", false)?,
+        })
+    }
+
+    /// `filters` compiled against `spec` (placeholders from `$first_param`), or `None` when absent.
+    pub fn filters(
+        &self,
+        spec: &FilterSpec,
+        first_param: usize,
+    ) -> Result<Option<gatehouse_filter::SqlFragment>, ApiError> {
+        match self.get("filters") {
+            None => Ok(None),
+            Some(f) if f.trim().is_empty() => Ok(None),
+            Some(f) => gatehouse_filter::compile_filters(f, spec, first_param)
+                .map(Some)
+                .map_err(|e| ApiError::illegal(format!("Invalid filters: {e}"))),
+        }
+    }
+
+    /// `sorters` checked against `spec`.
+    pub fn sorters(&self, spec: &SortSpec) -> Result<Vec<gatehouse_filter::Sort>, ApiError> {
+        match self.get("sorters") {
+            None => Ok(Vec::new()),
+            Some(s) if s.trim().is_empty() => Ok(Vec::new()),
+            Some(s) => gatehouse_filter::parse_sorters(s, spec)
+                .map_err(|e| ApiError::illegal(format!("Invalid sorters: {e}"))),
+        }
+    }
+}
+
+/// `offset`, `limit`, `count`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Paging {
+    /// Rows to skip.
+    pub offset: i64,
+    /// Rows to return.
+    pub limit: i64,
+    /// Send `X-Total-Count`.
+    pub count: bool,
+}
+
+impl Paging {
+    /// Applies the page to an in-memory list, returning the page and the total.
+    pub fn slice<T>(&self, items: Vec<T>) -> (Vec<T>, usize) {
+        let total = items.len();
+        let page = items
+            .into_iter()
+            .skip(usize::try_from(self.offset).unwrap_or(usize::MAX))
+            .take(usize::try_from(self.limit).unwrap_or(0))
+            .collect();
+        (page, total)
+    }
+}
+
+/// A JSON Patch (RFC 6902) document, parsed and checked.
+pub fn json_patch(body: serde_json::Value) -> Result<json_patch::Patch, ApiError> {
+    if !body.is_array() {
+        return Err(ApiError::bad_request(
+            "The body must be a JSON Patch array of operations.",
+        ));
+    }
+    serde_json::from_value(body)
+        .map_err(|e| ApiError::bad_request(format!("Invalid JSON Patch: {e}.")))
+}
+
+/// Applies `patch` to `doc`; a failed operation is a 400 that names it.
+pub fn apply_patch(doc: &mut serde_json::Value, patch: &json_patch::Patch) -> Result<(), ApiError> {
+    json_patch::patch(doc, patch)
+        .map_err(|e| ApiError::bad_request(format!("The patch cannot be applied: {e}.")))
+}

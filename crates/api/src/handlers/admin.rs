@@ -1,0 +1,278 @@
+//! Gatehouse's own admin and test API under `/gatehouse/v1/` (ORG_ADMIN only): create people, mint
+//! a personal access token for anyone (so a test can act as any person), empty the tenant, and read
+//! or move the virtual clock.
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::handlers::pats::create_for;
+use crate::routes::Family;
+use crate::wire::pats::{CreatePersonalAccessTokenRequest, CreatePersonalAccessTokenResponse};
+use crate::wire::ts;
+use crate::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use gatehouse_domain::{Authority, Timestamp};
+use gatehouse_store::tenants::{self, Identity};
+use gatehouse_store::StoreError;
+use serde::{Deserialize, Serialize};
+
+/// A person to create.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewIdentity {
+    /// Unique user name.
+    pub name: Option<String>,
+    /// Display name.
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// E-mail.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// User levels (default `["USER"]`).
+    #[serde(default)]
+    pub authorities: Option<Vec<String>>,
+}
+
+/// A person, as the admin API shows it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdentityView {
+    /// Id.
+    pub id: String,
+    /// User name.
+    pub name: String,
+    /// Display name.
+    pub display_name: Option<String>,
+    /// E-mail.
+    pub email: Option<String>,
+    /// User levels.
+    pub authorities: Vec<String>,
+    /// Created.
+    pub created: String,
+    /// Modified.
+    pub modified: String,
+}
+
+impl From<&Identity> for IdentityView {
+    fn from(i: &Identity) -> Self {
+        Self {
+            id: i.id.clone(),
+            name: i.name.clone(),
+            display_name: i.display_name.clone(),
+            email: i.email.clone(),
+            authorities: i.authorities.clone(),
+            created: ts(i.created),
+            modified: ts(i.modified),
+        }
+    }
+}
+
+/// `POST /gatehouse/v1/identities`: 201 with the new person.
+pub async fn create_identity(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<NewIdentity>,
+) -> Result<(StatusCode, Json<IdentityView>), ApiError> {
+    let name = body.name.unwrap_or_default();
+    if name.trim().is_empty() {
+        return Err(ApiError::missing("name"));
+    }
+    let authorities = body.authorities.unwrap_or_else(|| vec!["USER".into()]);
+    if let Some(bad) = authorities.iter().find(|a| Authority::parse(a).is_none()) {
+        return Err(ApiError::illegal(format!("'{bad}' is not a user level.")));
+    }
+    let now = state.clock().now();
+    let identity = Identity {
+        id: crate::auth::secrets::new_id(),
+        tenant_id: caller.tenant().to_owned(),
+        name,
+        display_name: body.display_name,
+        email: body.email,
+        authorities,
+        created: now,
+        modified: now,
+    };
+    let stored = identity.clone();
+    match state
+        .store()
+        .write(move |c| tenants::insert_identity(c, &stored))
+        .await
+    {
+        Ok(()) => Ok((StatusCode::CREATED, Json(IdentityView::from(&identity)))),
+        Err(StoreError::Conflict(_)) => Err(ApiError::conflict(format!(
+            "An identity named '{}' already exists.",
+            identity.name
+        ))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /gatehouse/v1/identities/{id}/personal-access-tokens`: a PAT for any person, same answer
+/// as `createPersonalAccessToken`.
+pub async fn create_identity_personal_access_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<CreatePersonalAccessTokenRequest>,
+) -> Result<Json<CreatePersonalAccessTokenResponse>, ApiError> {
+    let (tenant, key) = (caller.tenant().to_owned(), id.clone());
+    let owner = state
+        .store()
+        .read(move |c| tenants::identity(c, &tenant, &key))
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("Identity '{id}' was not found.")))?;
+    Ok(Json(create_for(&state, owner, body, Family::V3).await?))
+}
+
+/// `POST /gatehouse/v1/tenant/reset`: empties the tenant. The calling administrator and their
+/// tokens are kept, so the test suite that asked can go on.
+pub async fn reset_tenant(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let tenant = caller.tenant().to_owned();
+    let keep = vec![caller.identity()?.to_owned()];
+    let t = tenant.clone();
+    state
+        .store()
+        .write(move |c| tenants::reset(c, &t, &keep))
+        .await?;
+    Ok(Json(
+        serde_json::json!({ "tenantId": tenant, "state": "empty" }),
+    ))
+}
+
+/// The clock as the admin API shows it.
+#[derive(Debug, Serialize)]
+pub struct ClockView {
+    /// The business clock's reading.
+    pub now: String,
+    /// True when the server runs with `--clock virtual`.
+    #[serde(rename = "virtual")]
+    pub is_virtual: bool,
+}
+
+fn clock_view(state: &AppState) -> ClockView {
+    ClockView {
+        now: ts(state.clock().now()),
+        is_virtual: state.virtual_clock().is_some(),
+    }
+}
+
+/// `GET /gatehouse/v1/clock`.
+pub async fn get_clock(State(state): State<AppState>, _caller: Caller) -> Json<ClockView> {
+    Json(clock_view(&state))
+}
+
+/// A clock move: `advance` by an ISO 8601 duration, or set `now`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClockMove {
+    /// E.g. `PT36H`, `P2D`, `P1DT30M`.
+    #[serde(default)]
+    pub advance: Option<String>,
+    /// An RFC 3339 instant (not earlier than the clock's current reading).
+    #[serde(default)]
+    pub now: Option<String>,
+}
+
+/// `POST /gatehouse/v1/clock`: moves the virtual clock forward.
+pub async fn set_clock(
+    State(state): State<AppState>,
+    _caller: Caller,
+    ApiJson(body): ApiJson<ClockMove>,
+) -> Result<Json<ClockView>, ApiError> {
+    let Some(clock) = state.virtual_clock() else {
+        return Err(ApiError::bad_request(
+            "The server runs on the system clock; start it with --clock virtual to move time.",
+        ));
+    };
+    match (body.advance, body.now) {
+        (Some(d), None) => {
+            let ms = parse_duration_ms(&d).ok_or_else(|| {
+                ApiError::illegal(format!("'{d}' is not an ISO 8601 duration such as PT36H."))
+            })?;
+            clock.advance(ms);
+        }
+        (None, Some(n)) => {
+            let at = Timestamp::parse_rfc3339(&n)
+                .map_err(|_| ApiError::illegal(format!("'{n}' is not an RFC 3339 date-time.")))?;
+            if at < state.clock().now() {
+                return Err(ApiError::illegal("The clock only moves forward."));
+            }
+            clock.set(at);
+        }
+        _ => {
+            return Err(ApiError::bad_request(
+                "Send exactly one of 'advance' and 'now'.",
+            ))
+        }
+    }
+    Ok(Json(clock_view(&state)))
+}
+
+/// Parses a non-negative ISO 8601 duration (`PnW`, `PnDTnHnMnS`, fractional seconds allowed) into
+/// milliseconds.
+pub fn parse_duration_ms(s: &str) -> Option<i64> {
+    let rest = s.strip_prefix('P')?;
+    if rest.is_empty() {
+        return None;
+    }
+    let (date, time) = match rest.split_once('T') {
+        Some((d, t)) if !t.is_empty() => (d, Some(t)),
+        Some(_) => return None,
+        None => (rest, None),
+    };
+    let mut total: f64 = 0.0;
+    let mut take = |part: &str, units: &[(char, f64)]| -> Option<()> {
+        let mut num = String::new();
+        let mut last = 0;
+        for c in part.chars() {
+            if c.is_ascii_digit() || c == '.' {
+                num.push(c);
+            } else {
+                let pos = units.iter().position(|(u, _)| *u == c)?;
+                if pos < last || num.is_empty() {
+                    return None;
+                }
+                last = pos + 1;
+                total += num.parse::<f64>().ok()? * units[pos].1;
+                num.clear();
+            }
+        }
+        num.is_empty().then_some(())
+    };
+    take(
+        date,
+        &[
+            ('Y', 365.0 * 86_400_000.0),
+            ('W', 7.0 * 86_400_000.0),
+            ('D', 86_400_000.0),
+        ],
+    )?;
+    if let Some(t) = time {
+        take(t, &[('H', 3_600_000.0), ('M', 60_000.0), ('S', 1_000.0)])?;
+    }
+    (total.is_finite() && total < 1e15).then_some(total as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_duration_ms;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration_ms("PT36H"), Some(36 * 3_600_000));
+        assert_eq!(parse_duration_ms("P2D"), Some(2 * 86_400_000));
+        assert_eq!(parse_duration_ms("P1DT30M"), Some(86_400_000 + 1_800_000));
+        assert_eq!(parse_duration_ms("PT0.5S"), Some(500));
+        assert_eq!(parse_duration_ms("P1W"), Some(7 * 86_400_000));
+        for bad in [
+            "", "P", "PT", "36H", "PT-1H", "PTH", "P1H", "PT1D", "PT1M1H",
+        ] {
+            assert_eq!(parse_duration_ms(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,176 @@
+//! Gatehouse's HTTP surface.
+//!
+//! [`app`] builds the whole service: SailPoint's operations in four path families from one route
+//! table ([`routes`]), the token endpoint, Gatehouse's admin API, health, metrics and OpenAPI.
+//! Handlers are named after SailPoint's operationIds; wire types after its schema names.
+
+pub mod auth;
+pub mod bootstrap;
+pub mod error;
+pub mod extract;
+pub mod handlers;
+pub mod metrics;
+pub mod operations;
+pub mod routes;
+pub mod wire;
+
+use auth::jwt::Signer;
+use auth::rate_limit::{RateLimit, RateLimiter};
+use axum::extract::Request;
+use axum::middleware::from_fn;
+use gatehouse_domain::{Clock, VirtualClock};
+use gatehouse_store::Store;
+use std::sync::Arc;
+
+/// Settings of the HTTP layer.
+#[derive(Clone, Debug)]
+pub struct ApiConfig {
+    /// Per-client rate limit.
+    pub rate_limit: RateLimit,
+    /// Largest request body, in bytes.
+    pub max_body_bytes: usize,
+    /// The pod name reported in tokens.
+    pub pod: String,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            rate_limit: RateLimit::Per {
+                requests: 100,
+                window: std::time::Duration::from_secs(10),
+            },
+            max_body_bytes: 1024 * 1024,
+            pod: "gatehouse".into(),
+        }
+    }
+}
+
+struct Inner {
+    store: Store,
+    clock: Arc<dyn Clock>,
+    virtual_clock: Option<Arc<VirtualClock>>,
+    signer: Signer,
+    master_key: Vec<u8>,
+    rate_limiter: RateLimiter,
+    metrics: metrics::Metrics,
+    config: ApiConfig,
+}
+
+/// Everything a handler needs. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+impl AppState {
+    /// Assembles the state. `virtual_clock` is set when the server runs with `--clock virtual`
+    /// (then it is also `clock`).
+    pub fn new(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        virtual_clock: Option<Arc<VirtualClock>>,
+        signer: Signer,
+        master_key: Vec<u8>,
+        config: ApiConfig,
+    ) -> Self {
+        Self(Arc::new(Inner {
+            store,
+            clock,
+            virtual_clock,
+            signer,
+            master_key,
+            rate_limiter: RateLimiter::new(config.rate_limit),
+            metrics: metrics::Metrics::new(),
+            config,
+        }))
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.0.store
+    }
+
+    /// The business clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.0.clock
+    }
+
+    /// The virtual clock, when the server runs with one.
+    pub fn virtual_clock(&self) -> Option<&Arc<VirtualClock>> {
+        self.0.virtual_clock.as_ref()
+    }
+
+    /// The token signer.
+    pub fn signer(&self) -> &Signer {
+        &self.0.signer
+    }
+
+    /// The key secrets are hashed with.
+    pub fn master_key(&self) -> &[u8] {
+        &self.0.master_key
+    }
+
+    /// The per-client rate limiter.
+    pub fn rate_limiter(&self) -> &RateLimiter {
+        &self.0.rate_limiter
+    }
+
+    /// Request metrics.
+    pub fn metrics(&self) -> &metrics::Metrics {
+        &self.0.metrics
+    }
+
+    /// Settings.
+    pub fn config(&self) -> &ApiConfig {
+        &self.0.config
+    }
+}
+
+/// Collapses repeated slashes (`//v3/…` from a base URL that ends in `/`) before routing.
+fn normalize_path(mut req: Request) -> Request {
+    let path = req.uri().path();
+    if !path.contains("//") {
+        return req;
+    }
+    let mut clean = String::with_capacity(path.len());
+    for c in path.chars() {
+        if !(c == '/' && clean.ends_with('/')) {
+            clean.push(c);
+        }
+    }
+    let pq = match req.uri().query() {
+        Some(q) => format!("{clean}?{q}"),
+        None => clean,
+    };
+    let mut parts = req.uri().clone().into_parts();
+    if let Ok(p) = pq.parse() {
+        parts.path_and_query = Some(p);
+        if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+            *req.uri_mut() = uri;
+        }
+    }
+    req
+}
+
+/// The whole service as a tower service: path normalisation, then the router.
+pub fn app(
+    state: AppState,
+) -> impl tower::Service<
+    Request,
+    Response = axum::response::Response,
+    Error = std::convert::Infallible,
+    Future = impl Send,
+> + Clone
+       + Send
+       + 'static {
+    let max_body = state.config().max_body_bytes;
+    let metrics_state = state.clone();
+    let router = routes::router(state)
+        .layer(axum::extract::DefaultBodyLimit::max(max_body))
+        .layer(from_fn(move |req, next| {
+            metrics::track(metrics_state.clone(), req, next)
+        }))
+        .layer(from_fn(error::render_errors));
+    tower::ServiceBuilder::new()
+        .map_request(normalize_path)
+        .service(router)
+}

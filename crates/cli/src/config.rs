@@ -1,0 +1,102 @@
+//! Command-line options; each also reads a `GATEHOUSE_*` environment variable.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Gatehouse: access requests, approvals and service-desk provisioning, speaking SailPoint's API.
+#[derive(Debug, Parser)]
+#[command(name = "gatehouse", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the service (migrates the database first).
+    Serve(ServeArgs),
+    /// Bring the database schema up to date and exit.
+    Migrate(StoreArgs),
+}
+
+/// Where the data lives.
+#[derive(Debug, Args, Clone)]
+pub struct StoreArgs {
+    /// Directory for the embedded SQLite database and the master key file.
+    #[arg(long, env = "GATEHOUSE_DATA_DIR", default_value = "./gatehouse-data")]
+    pub data_dir: PathBuf,
+    /// PostgreSQL URL (postgres://user@host:port/db). When set, PostgreSQL is used instead of SQLite.
+    #[arg(long, env = "GATEHOUSE_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// SQLite durability: full (fsync every commit, the default) or normal (survives a process crash, not a power cut).
+    #[arg(long, env = "GATEHOUSE_SQLITE_SYNCHRONOUS", default_value = "full")]
+    pub sqlite_synchronous: Synchronous,
+    /// PostgreSQL connections per process.
+    #[arg(long, env = "GATEHOUSE_DATABASE_POOL", default_value_t = 16)]
+    pub database_pool: u32,
+}
+
+/// `PRAGMA synchronous`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Synchronous {
+    /// fsync at every commit.
+    Full,
+    /// fsync at checkpoints.
+    Normal,
+}
+
+/// Which clock the business logic reads.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ClockKind {
+    /// The machine's clock.
+    System,
+    /// Wall time plus an offset that `POST /gatehouse/v1/clock` moves forward (for tests).
+    Virtual,
+}
+
+/// Options of `gatehouse serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "GATEHOUSE_LISTEN", default_value = "127.0.0.1:7100")]
+    pub listen: SocketAddr,
+    /// Storage.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Per-client rate limit: requests/window (e.g. 100/10s, 1000/1m) or off.
+    #[arg(long, env = "GATEHOUSE_RATE_LIMIT", default_value = "100/10s")]
+    pub rate_limit: String,
+    /// Clock: system, or virtual (movable through the admin API).
+    #[arg(long, env = "GATEHOUSE_CLOCK", default_value = "system")]
+    pub clock: ClockKind,
+    /// Client id of the admin personal access token to ensure at start-up (with the secret).
+    #[arg(long, env = "GATEHOUSE_ADMIN_CLIENT_ID")]
+    pub admin_client_id: Option<String>,
+    /// Secret of the admin personal access token to ensure at start-up.
+    #[arg(long, env = "GATEHOUSE_ADMIN_CLIENT_SECRET", hide_env_values = true)]
+    pub admin_client_secret: Option<String>,
+    /// Hex master key (32 bytes) used to hash and encrypt secrets. Default: the file master.key in
+    /// the data directory, created on first start. Replicas sharing PostgreSQL must share it.
+    #[arg(long, env = "GATEHOUSE_MASTER_KEY", hide_env_values = true)]
+    pub master_key: Option<String>,
+    /// Log level filter (e.g. info, debug, gatehouse_api=debug).
+    #[arg(long, env = "GATEHOUSE_LOG", default_value = "info")]
+    pub log: String,
+    /// Seconds to wait for in-flight requests at shutdown.
+    #[arg(long, env = "GATEHOUSE_SHUTDOWN_GRACE", default_value_t = 20)]
+    pub shutdown_grace: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

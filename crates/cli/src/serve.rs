@@ -1,0 +1,222 @@
+//! `gatehouse serve` and `gatehouse migrate`.
+
+use crate::config::{ClockKind, ServeArgs, StoreArgs, Synchronous};
+use anyhow::{bail, Context};
+use gatehouse_api::auth::rate_limit::RateLimit;
+use gatehouse_api::auth::secrets;
+use gatehouse_api::{bootstrap, ApiConfig, AppState};
+use gatehouse_domain::{Clock, SystemClock, VirtualClock};
+use gatehouse_store::runner::{Runner, RunnerConfig};
+use gatehouse_store::{Store, StoreConfig};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+fn store_config(args: &StoreArgs) -> anyhow::Result<StoreConfig> {
+    Ok(match &args.database_url {
+        Some(url) if !url.is_empty() => StoreConfig::Postgres {
+            url: url.clone(),
+            pool_size: args.database_pool,
+        },
+        _ => {
+            std::fs::create_dir_all(&args.data_dir).with_context(|| {
+                format!(
+                    "cannot create the data directory {}",
+                    args.data_dir.display()
+                )
+            })?;
+            StoreConfig::Sqlite {
+                path: args.data_dir.join("gatehouse.db"),
+                synchronous: match args.sqlite_synchronous {
+                    Synchronous::Full => gatehouse_store::Synchronous::Full,
+                    Synchronous::Normal => gatehouse_store::Synchronous::Normal,
+                },
+            }
+        }
+    })
+}
+
+async fn open(args: &StoreArgs) -> anyhow::Result<Store> {
+    let config = store_config(args)?;
+    Store::open(config, SystemClock.now().millis())
+        .await
+        .context("cannot open the database")
+}
+
+/// `gatehouse migrate`.
+pub async fn migrate(args: StoreArgs) -> anyhow::Result<()> {
+    open(&args).await?;
+    println!("schema is at version {}", gatehouse_store::latest_version());
+    Ok(())
+}
+
+/// The master key: given in hex, or read from (or created in) `data_dir/master.key`.
+fn master_key(given: Option<&str>, data_dir: &Path) -> anyhow::Result<Vec<u8>> {
+    if let Some(hex) = given {
+        let key = secrets::unhex(hex.trim()).context("GATEHOUSE_MASTER_KEY must be hex")?;
+        if key.len() < 32 {
+            bail!("GATEHOUSE_MASTER_KEY must hold at least 32 bytes (64 hex characters)");
+        }
+        return Ok(key);
+    }
+    std::fs::create_dir_all(data_dir)?;
+    let path = data_dir.join("master.key");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        return secrets::unhex(text.trim())
+            .with_context(|| format!("{} is not hex", path.display()));
+    }
+    let key = secrets::random_bytes::<32>();
+    write_private(&path, &secrets::hex(&key))?;
+    Ok(key.to_vec())
+}
+
+fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()?;
+    Ok(())
+}
+
+fn init_logs(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_current_span(false)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}
+
+/// `gatehouse serve`.
+pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    init_logs(&args.log);
+    let rate_limit: RateLimit = args.rate_limit.parse().map_err(anyhow::Error::msg)?;
+    let master_key = master_key(args.master_key.as_deref(), &args.store.data_dir)?;
+    let store = open(&args.store).await?;
+    let virtual_clock = (args.clock == ClockKind::Virtual).then(|| Arc::new(VirtualClock::new()));
+    let clock: Arc<dyn Clock> = match &virtual_clock {
+        Some(v) => v.clone(),
+        None => Arc::new(SystemClock),
+    };
+    let credentials = match (args.admin_client_id, args.admin_client_secret) {
+        (Some(id), Some(secret)) if !id.is_empty() && !secret.is_empty() => Some((id, secret)),
+        (None, None) => None,
+        _ => bail!(
+            "set both GATEHOUSE_ADMIN_CLIENT_ID and GATEHOUSE_ADMIN_CLIENT_SECRET, or neither"
+        ),
+    };
+    let configured_id = credentials.as_ref().map(|(id, _)| id.clone());
+    let prepared = bootstrap::prepare(&store, &master_key, clock.now(), credentials)
+        .await
+        .context("cannot prepare the tenant")?;
+    let state = AppState::new(
+        store.clone(),
+        clock.clone(),
+        virtual_clock,
+        prepared.signer.clone(),
+        master_key,
+        ApiConfig {
+            rate_limit,
+            ..ApiConfig::default()
+        },
+    );
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    announce(&addr.to_string(), &prepared, configured_id.as_deref());
+    let runner = Runner::new(
+        store,
+        clock,
+        Vec::new(),
+        RunnerConfig::new(format!("worker-{}", secrets::new_id())),
+    );
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut runner_stop = stop_rx.clone();
+    let runner_task = tokio::spawn(runner.run_until(async move {
+        let _ = runner_stop.changed().await;
+    }));
+    let service = gatehouse_api::app(state);
+    let grace = Duration::from_secs(args.shutdown_grace);
+    let server = axum::serve(
+        listener,
+        axum::ServiceExt::<axum::extract::Request>::into_make_service(service),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing in-flight requests");
+        let _ = stop_tx.send(true);
+    });
+    let mut stop_watch = stop_rx;
+    tokio::select! {
+        r = server => r.context("the server failed")?,
+        () = async {
+            let _ = stop_watch.changed().await;
+            tokio::time::sleep(grace).await;
+        } => tracing::warn!("in-flight requests did not finish within {grace:?}; exiting"),
+    }
+    let _ = runner_task.await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn announce(addr: &str, p: &bootstrap::Prepared, configured: Option<&str>) {
+    let base = format!("http://{addr}");
+    println!("Gatehouse is serving tenant '{}' at {base}", p.tenant.name);
+    match (&p.new_credentials, configured) {
+        (Some((id, secret)), _) => {
+            println!("An admin personal access token was created (shown only this once):");
+            println!("  client id:     {id}");
+            println!("  client secret: {secret}");
+            println!("Get a token:");
+            println!(
+                "  curl -s -X POST '{base}/oauth/token' -d grant_type=client_credentials -d client_id={id} -d client_secret={secret}"
+            );
+        }
+        (None, Some(id)) => {
+            println!(
+                "Admin client id: {id} (secret from GATEHOUSE_ADMIN_CLIENT_SECRET). Get a token:"
+            );
+            println!(
+                "  curl -s -X POST '{base}/oauth/token' -d grant_type=client_credentials -d client_id={id} -d \"client_secret=$GATEHOUSE_ADMIN_CLIENT_SECRET\""
+            );
+        }
+        (None, None) => {
+            println!("The admin credentials were printed when this data directory was first used.");
+            println!("To choose them instead, set GATEHOUSE_ADMIN_CLIENT_ID and GATEHOUSE_ADMIN_CLIENT_SECRET.");
+        }
+    }
+    println!("SailPoint SDKs: SAIL_BASE_URL={base} SAIL_CLIENT_ID=... SAIL_CLIENT_SECRET=...");
+}

@@ -1,0 +1,296 @@
+//! The durable job queue: a table, leases, retries with backoff and jitter, and fencing.
+//!
+//! A job is inserted in the same transaction as the write that causes it ([`enqueue`]). Workers
+//! [`claim`] due jobs by taking a lease (`locked_by`, `locked_until`); a job whose lease ran out
+//! (its worker died) is due again. [`complete`] and [`fail`] only act while the caller still holds
+//! the lease, so a worker that lost its lease cannot overwrite the work of the one that took over.
+//! On PostgreSQL, `for update skip locked` lets several replicas claim without blocking each other;
+//! SQLite has one writer, so claiming is already serial.
+
+use crate::{Conn, Dialect, Row, StoreError, Value};
+use gatehouse_domain::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// A job to insert.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewJob {
+    /// The tenant the work belongs to, if any.
+    pub tenant_id: Option<String>,
+    /// Stable snake_case kind; selects the handler. Never rename a kind that may be queued.
+    pub kind: String,
+    /// The handler's arguments.
+    pub args: serde_json::Value,
+    /// Attempts before the job is discarded.
+    pub max_attempts: i32,
+    /// Not run before this instant.
+    pub run_at: Timestamp,
+    /// At most one job with this key exists at any time (completed ones included).
+    pub unique_key: Option<String>,
+}
+
+/// States of a job row (see the `check` constraint in the migration).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobState {
+    /// Waiting for `scheduled_at`.
+    Available,
+    /// Leased by a worker.
+    Running,
+    /// Done.
+    Completed,
+    /// Failed `max_attempts` times, or failed for good.
+    Discarded,
+    /// Stopped by an administrator.
+    Cancelled,
+}
+
+impl JobState {
+    fn parse(s: &str) -> Result<Self, StoreError> {
+        Ok(match s {
+            "available" => Self::Available,
+            "running" => Self::Running,
+            "completed" => Self::Completed,
+            "discarded" => Self::Discarded,
+            "cancelled" => Self::Cancelled,
+            other => return Err(StoreError::Decode(format!("unknown job state {other}"))),
+        })
+    }
+}
+
+/// A job row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Job {
+    /// Row id.
+    pub id: i64,
+    /// Tenant, if any.
+    pub tenant_id: Option<String>,
+    /// Kind.
+    pub kind: String,
+    /// Arguments.
+    pub args: serde_json::Value,
+    /// State.
+    pub state: JobState,
+    /// Attempts made so far (the running one included).
+    pub attempt: i32,
+    /// Attempts allowed.
+    pub max_attempts: i32,
+    /// Due at.
+    pub scheduled_at: Timestamp,
+    /// Errors of earlier attempts, oldest first.
+    pub errors: Vec<String>,
+}
+
+const COLUMNS: &str =
+    "id, tenant_id, kind, args, state, attempt, max_attempts, scheduled_at, errors";
+
+fn job_of(r: &Row) -> Result<Job, StoreError> {
+    Ok(Job {
+        id: r.int(0)?,
+        tenant_id: r.opt_text(1)?,
+        kind: r.text(2)?,
+        args: r.json(3)?,
+        state: JobState::parse(&r.text(4)?)?,
+        attempt: i32::try_from(r.int(5)?).unwrap_or(i32::MAX),
+        max_attempts: i32::try_from(r.int(6)?).unwrap_or(i32::MAX),
+        scheduled_at: r.ts(7)?,
+        errors: r.json(8)?,
+    })
+}
+
+/// Inserts `job` in the caller's transaction. Returns its id, or `None` when a job with the same
+/// `unique_key` already exists (nothing is inserted then).
+pub fn enqueue(c: &mut dyn Conn, job: &NewJob, now: Timestamp) -> Result<Option<i64>, StoreError> {
+    let row = c.query_opt(
+        "insert into job (tenant_id, kind, args, max_attempts, scheduled_at, unique_key, created)
+         values ($1, $2, $3, $4, $5, $6, $7)
+         on conflict (unique_key) do nothing
+         returning id",
+        &[
+            job.tenant_id.clone().into(),
+            job.kind.clone().into(),
+            job.args.to_string().into(),
+            job.max_attempts.into(),
+            job.run_at.into(),
+            job.unique_key.clone().into(),
+            now.into(),
+        ],
+    )?;
+    row.map(|r| r.int(0)).transpose()
+}
+
+/// Leases up to `limit` due jobs of the given kinds to `worker` until `now + lease_ms`.
+/// A job is due when it is available and scheduled, or running with an expired lease.
+pub fn claim(
+    c: &mut dyn Conn,
+    worker: &str,
+    kinds: &[&str],
+    now: Timestamp,
+    lease_ms: i64,
+    limit: i64,
+) -> Result<Vec<Job>, StoreError> {
+    if kinds.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut params: Vec<Value> = vec![
+        worker.into(),
+        now.plus_millis(lease_ms).into(),
+        now.into(),
+        limit.into(),
+    ];
+    let mut kind_list = String::new();
+    for (i, k) in kinds.iter().enumerate() {
+        if i > 0 {
+            kind_list.push_str(", ");
+        }
+        kind_list.push_str(&format!("${}", params.len() + 1));
+        params.push((*k).into());
+    }
+    let lock = match c.dialect() {
+        Dialect::Postgres => " for update skip locked",
+        Dialect::Sqlite => "",
+    };
+    let sql = format!(
+        "update job set state = 'running', attempt = attempt + 1, locked_by = $1, locked_until = $2
+         where id in (
+             select id from job
+             where ((state = 'available' and scheduled_at <= $3) or (state = 'running' and locked_until <= $3))
+               and kind in ({kind_list})
+             order by scheduled_at, id
+             limit $4{lock})
+         returning {COLUMNS}"
+    );
+    let mut jobs = c
+        .query(&sql, &params)?
+        .iter()
+        .map(job_of)
+        .collect::<Result<Vec<_>, _>>()?;
+    jobs.sort_by_key(|j| (j.scheduled_at, j.id));
+    Ok(jobs)
+}
+
+/// Extends `worker`'s lease on job `id`. False when the lease was lost.
+pub fn heartbeat(
+    c: &mut dyn Conn,
+    id: i64,
+    worker: &str,
+    until: Timestamp,
+) -> Result<bool, StoreError> {
+    let n = c.execute(
+        "update job set locked_until = $1 where id = $2 and locked_by = $3 and state = 'running'",
+        &[until.into(), id.into(), worker.into()],
+    )?;
+    Ok(n == 1)
+}
+
+/// Marks job `id` completed. False (and no change) when `worker` no longer holds its lease.
+pub fn complete(
+    c: &mut dyn Conn,
+    id: i64,
+    worker: &str,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    let n = c.execute(
+        "update job set state = 'completed', finalized_at = $1, locked_by = null, locked_until = null
+         where id = $2 and locked_by = $3 and state = 'running'",
+        &[now.into(), id.into(), worker.into()],
+    )?;
+    Ok(n == 1)
+}
+
+/// What to do after a failed attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Retry {
+    /// Try again at this instant, if attempts remain.
+    At(Timestamp),
+    /// Do not try again.
+    Never,
+}
+
+/// Records a failed attempt of job `id`: the error is kept, and the job is either due again at the
+/// retry instant or discarded (no attempts left, or [`Retry::Never`]). Returns the new state, or
+/// `None` when `worker` no longer holds the lease (nothing changes then).
+pub fn fail(
+    c: &mut dyn Conn,
+    id: i64,
+    worker: &str,
+    now: Timestamp,
+    error: &str,
+    retry: Retry,
+) -> Result<Option<JobState>, StoreError> {
+    let Some(row) = c.query_opt(
+        "select attempt, max_attempts, errors from job where id = $1 and locked_by = $2 and state = 'running'",
+        &[id.into(), worker.into()],
+    )?
+    else {
+        return Ok(None);
+    };
+    let (attempt, max) = (row.int(0)?, row.int(1)?);
+    let mut errors: Vec<String> = row.json(2)?;
+    errors.push(error.chars().take(2_000).collect());
+    let errors = serde_json::to_string(&errors)?;
+    let state = match retry {
+        Retry::At(at) if attempt < max => {
+            c.execute(
+                "update job set state = 'available', scheduled_at = $1, errors = $2, locked_by = null, locked_until = null
+                 where id = $3",
+                &[at.into(), errors.into(), id.into()],
+            )?;
+            JobState::Available
+        }
+        _ => {
+            c.execute(
+                "update job set state = 'discarded', finalized_at = $1, errors = $2, locked_by = null, locked_until = null
+                 where id = $3",
+                &[now.into(), errors.into(), id.into()],
+            )?;
+            JobState::Discarded
+        }
+    };
+    Ok(Some(state))
+}
+
+/// Cancels job `id` unless it already finished. True when it was cancelled.
+pub fn cancel(c: &mut dyn Conn, id: i64, now: Timestamp) -> Result<bool, StoreError> {
+    let n = c.execute(
+        "update job set state = 'cancelled', finalized_at = $1, locked_by = null, locked_until = null
+         where id = $2 and state in ('available', 'running')",
+        &[now.into(), id.into()],
+    )?;
+    Ok(n == 1)
+}
+
+/// Reads job `id`.
+pub fn get(c: &mut dyn Conn, id: i64) -> Result<Option<Job>, StoreError> {
+    c.query_opt(
+        &format!("select {COLUMNS} from job where id = $1"),
+        &[id.into()],
+    )?
+    .as_ref()
+    .map(job_of)
+    .transpose()
+}
+
+/// Counts jobs that are not finished (available or running).
+pub fn count_unfinished(c: &mut dyn Conn) -> Result<i64, StoreError> {
+    c.query_one(
+        "select count(*) from job where state in ('available', 'running')",
+        &[],
+    )?
+    .int(0)
+}
+
+/// The delay before retry number `attempt` (1-based): full jitter over an exponential ceiling,
+/// `uniform(0, min(cap, base · 2^(attempt-1)))`, with `unit` a uniform sample in `[0, 1)`.
+pub fn backoff_ms(attempt: i32, base_ms: i64, cap_ms: i64, unit: f64) -> i64 {
+    let exp = u32::try_from(attempt.saturating_sub(1).clamp(0, 40)).unwrap_or(40);
+    let ceiling = base_ms
+        .saturating_mul(1_i64 << exp.min(40))
+        .min(cap_ms)
+        .max(0);
+    let unit = if unit.is_finite() {
+        unit.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    (ceiling as f64 * unit) as i64
+}

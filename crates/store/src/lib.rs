@@ -1,0 +1,144 @@
+//! Gatehouse's storage.
+//!
+//! One [`Store`] over either embedded SQLite (the default: a file in the data directory, written by
+//! one thread that commits in groups) or PostgreSQL (several replicas share it). Business code is
+//! written once as closures over [`Conn`], in the SQL both engines share; see `docs/adr/0002`.
+//!
+//! A write resolves only after its transaction has committed, so an HTTP 200/202 built from its
+//! result is durable. Jobs that a write causes are enqueued through [`jobs::enqueue`] inside the
+//! same closure, so they commit or vanish with it.
+
+mod conn;
+mod error;
+pub mod jobs;
+mod migrate;
+mod postgres;
+pub mod runner;
+mod sqlite;
+mod value;
+
+pub mod conformance;
+pub mod keys;
+pub mod oauth_clients;
+pub mod pats;
+pub mod settings;
+pub mod tenants;
+
+pub use conn::{Conn, Dialect};
+pub use error::StoreError;
+pub use migrate::latest_version;
+pub use sqlite::{SqliteSettings, Synchronous};
+pub use value::{Row, Value};
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Where the data lives.
+#[derive(Clone, Debug)]
+pub enum StoreConfig {
+    /// An SQLite database file.
+    Sqlite {
+        /// The database file (created if missing).
+        path: PathBuf,
+        /// `PRAGMA synchronous`.
+        synchronous: Synchronous,
+    },
+    /// A PostgreSQL database.
+    Postgres {
+        /// `postgres://user@host:port/db`.
+        url: String,
+        /// Connections in the pool.
+        pool_size: u32,
+    },
+}
+
+enum Backend {
+    Sqlite(sqlite::SqliteBackend),
+    Postgres(postgres::PgBackend),
+}
+
+/// The store. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    backend: Arc<Backend>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("dialect", &self.dialect())
+            .finish()
+    }
+}
+
+impl Store {
+    /// Opens the store and brings its schema up to date (`now_ms` stamps applied migrations).
+    pub async fn open(config: StoreConfig, now_ms: i64) -> Result<Self, StoreError> {
+        tokio::task::spawn_blocking(move || Self::open_blocking(&config, now_ms))
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("opening the store failed: {e}")))?
+    }
+
+    fn open_blocking(config: &StoreConfig, now_ms: i64) -> Result<Self, StoreError> {
+        let backend = match config {
+            StoreConfig::Sqlite { path, synchronous } => {
+                Backend::Sqlite(sqlite::SqliteBackend::open(path, *synchronous, |c| {
+                    migrate::run(c, now_ms).map(|_| ())
+                })?)
+            }
+            StoreConfig::Postgres { url, pool_size } => {
+                Backend::Postgres(postgres::PgBackend::connect(url, *pool_size, |c| {
+                    migrate::run(c, now_ms).map(|_| ())
+                })?)
+            }
+        };
+        Ok(Self {
+            backend: Arc::new(backend),
+        })
+    }
+
+    /// The engine underneath.
+    pub fn dialect(&self) -> Dialect {
+        match &*self.backend {
+            Backend::Sqlite(_) => Dialect::Sqlite,
+            Backend::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    /// SQLite's storage settings as read back from a live connection; `None` on PostgreSQL.
+    pub fn sqlite_settings(&self) -> Result<Option<SqliteSettings>, StoreError> {
+        match &*self.backend {
+            Backend::Sqlite(b) => b.settings().map(Some),
+            Backend::Postgres(_) => Ok(None),
+        }
+    }
+
+    /// Runs `f` against one consistent snapshot. Nothing it writes is kept.
+    pub async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut dyn Conn) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        match &*self.backend {
+            Backend::Sqlite(b) => b.read(f),
+            Backend::Postgres(b) => b.read(f).await,
+        }
+    }
+
+    /// Runs `f` in a transaction; resolves once it has committed (or failed and rolled back).
+    pub async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut dyn Conn) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        match &*self.backend {
+            Backend::Sqlite(b) => b.write(f).await,
+            Backend::Postgres(b) => b.write(f).await,
+        }
+    }
+
+    /// True when the database answers a trivial query.
+    pub async fn ping(&self) -> bool {
+        self.read(|c| c.query_one("select 1", &[]).map(|_| ()))
+            .await
+            .is_ok()
+    }
+}

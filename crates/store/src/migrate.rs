@@ -1,0 +1,112 @@
+//! Forward-only schema migrations, one numbered file per change and per backend.
+//!
+//! The same version and name exist in `migrations/sqlite` and `migrations/postgres`; only the types
+//! differ. Each runs once, in the transaction that records it.
+
+use crate::conn::{Conn, Dialect};
+use crate::StoreError;
+
+/// One migration: its version, its name, and its SQL per backend.
+struct Migration {
+    version: i64,
+    name: &'static str,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "foundation",
+    sqlite: include_str!("../migrations/sqlite/0001_foundation.sql"),
+    postgres: include_str!("../migrations/postgres/0001_foundation.sql"),
+}];
+
+/// The newest schema version this build knows.
+pub fn latest_version() -> i64 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}
+
+/// Splits a migration file into statements: comment lines go first (they may contain `;`), then
+/// the text is cut at `;` (no statement in our files has a `;` inside a literal).
+fn statements(sql: &str) -> Vec<String> {
+    let code: String = sql
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("--"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    code.split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Applies every migration newer than the database's version; returns how many ran.
+pub(crate) fn run(conn: &mut dyn Conn, now_ms: i64) -> Result<usize, StoreError> {
+    conn.execute(
+        "create table if not exists schema_migration (version bigint primary key, name text not null, applied bigint not null)",
+        &[],
+    )?;
+    let current = conn
+        .query_one(
+            "select coalesce(max(version), 0) from schema_migration",
+            &[],
+        )?
+        .int(0)?;
+    if current > latest_version() {
+        return Err(StoreError::Unavailable(format!(
+            "the database is at schema version {current}, newer than this build's {}; upgrade Gatehouse",
+            latest_version()
+        )));
+    }
+    let mut ran = 0;
+    for m in MIGRATIONS.iter().filter(|m| m.version > current) {
+        let sql = match conn.dialect() {
+            Dialect::Sqlite => m.sqlite,
+            Dialect::Postgres => m.postgres,
+        };
+        for stmt in statements(sql) {
+            conn.execute(&stmt, &[])?;
+        }
+        conn.execute(
+            "insert into schema_migration (version, name, applied) values ($1, $2, $3)",
+            &[m.version.into(), m.name.into(), now_ms.into()],
+        )?;
+        tracing::info!(
+            migration.version = m.version,
+            migration.name = m.name,
+            "applied migration {}",
+            m.name
+        );
+        ran += 1;
+    }
+    Ok(ran)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statements_skip_comments_and_blanks() {
+        let got =
+            statements("-- a; b\ncreate table a (x int);\n\n-- b\ncreate index i on a (x);\n");
+        assert_eq!(
+            got,
+            vec!["create table a (x int)", "create index i on a (x)"]
+        );
+    }
+
+    #[test]
+    fn backends_have_the_same_tables() {
+        for m in MIGRATIONS {
+            let tables = |s: &str| -> Vec<String> {
+                s.lines()
+                    .filter(|l| l.starts_with("create "))
+                    .map(|l| l.split('(').next().unwrap_or("").trim().to_owned())
+                    .collect()
+            };
+            assert_eq!(tables(m.sqlite), tables(m.postgres), "migration {}", m.name);
+        }
+    }
+}

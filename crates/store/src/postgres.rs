@@ -1,0 +1,190 @@
+//! PostgreSQL, for several replicas sharing one database.
+//!
+//! Work runs on tokio's blocking pool with a pooled synchronous client, so the business code that
+//! runs inside a transaction is the same plain Rust closure as on SQLite.
+
+use crate::conn::{Conn, Dialect};
+use crate::{Row, StoreError, Value};
+use postgres::types::{to_sql_checked, IsNull, ToSql, Type};
+use postgres::NoTls;
+use r2d2_postgres::PostgresConnectionManager;
+use std::error::Error as StdError;
+
+type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+
+pub(crate) struct PgBackend {
+    pool: Pool,
+}
+
+#[derive(Debug)]
+struct Param<'a>(&'a Value);
+
+impl ToSql for Param<'_> {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut bytes::BytesMut,
+    ) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
+        match self.0 {
+            Value::Null => Ok(IsNull::Yes),
+            Value::Int(i) => match *ty {
+                Type::INT2 => i16::try_from(*i)?.to_sql(ty, out),
+                Type::INT4 => i32::try_from(*i)?.to_sql(ty, out),
+                Type::FLOAT8 => (*i as f64).to_sql(ty, out),
+                Type::BOOL => (*i != 0).to_sql(ty, out),
+                Type::TEXT | Type::VARCHAR => i.to_string().to_sql(ty, out),
+                _ => i.to_sql(ty, out),
+            },
+            Value::Float(f) => f.to_sql(ty, out),
+            Value::Text(s) => s.as_str().to_sql(ty, out),
+            Value::Bool(b) => match *ty {
+                Type::INT2 | Type::INT4 | Type::INT8 => i64::from(*b).to_sql(&Type::INT8, out),
+                _ => b.to_sql(ty, out),
+            },
+            Value::Blob(b) => b.as_slice().to_sql(ty, out),
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    to_sql_checked!();
+}
+
+fn read_row(r: &postgres::Row) -> Result<Row, StoreError> {
+    let mut out = Vec::with_capacity(r.len());
+    for (i, col) in r.columns().iter().enumerate() {
+        let v = match *col.type_() {
+            Type::INT8 => r
+                .try_get::<_, Option<i64>>(i)?
+                .map_or(Value::Null, Value::Int),
+            Type::INT4 => r
+                .try_get::<_, Option<i32>>(i)?
+                .map_or(Value::Null, |v| Value::Int(i64::from(v))),
+            Type::INT2 => r
+                .try_get::<_, Option<i16>>(i)?
+                .map_or(Value::Null, |v| Value::Int(i64::from(v))),
+            Type::BOOL => r
+                .try_get::<_, Option<bool>>(i)?
+                .map_or(Value::Null, Value::Bool),
+            Type::FLOAT8 => r
+                .try_get::<_, Option<f64>>(i)?
+                .map_or(Value::Null, Value::Float),
+            Type::FLOAT4 => r
+                .try_get::<_, Option<f32>>(i)?
+                .map_or(Value::Null, |v| Value::Float(f64::from(v))),
+            Type::BYTEA => r
+                .try_get::<_, Option<Vec<u8>>>(i)?
+                .map_or(Value::Null, Value::Blob),
+            _ => r
+                .try_get::<_, Option<String>>(i)?
+                .map_or(Value::Null, Value::Text),
+        };
+        out.push(v);
+    }
+    Ok(Row(out))
+}
+
+struct PgConn<'a, 'b>(&'a mut postgres::Transaction<'b>);
+
+fn params(values: &[Value]) -> Vec<Param<'_>> {
+    values.iter().map(Param).collect()
+}
+
+impl Conn for PgConn<'_, '_> {
+    fn query(&mut self, sql: &str, values: &[Value]) -> Result<Vec<Row>, StoreError> {
+        let ps = params(values);
+        let refs: Vec<&(dyn ToSql + Sync)> = ps.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+        let stmt = self.0.prepare(sql)?;
+        self.0.query(&stmt, &refs)?.iter().map(read_row).collect()
+    }
+
+    fn execute(&mut self, sql: &str, values: &[Value]) -> Result<u64, StoreError> {
+        let ps = params(values);
+        let refs: Vec<&(dyn ToSql + Sync)> = ps.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+        let stmt = self.0.prepare(sql)?;
+        Ok(self.0.execute(&stmt, &refs)?)
+    }
+
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+}
+
+impl PgBackend {
+    pub(crate) fn connect(
+        url: &str,
+        pool_size: u32,
+        migrate: impl FnOnce(&mut dyn Conn) -> Result<(), StoreError>,
+    ) -> Result<Self, StoreError> {
+        let config: postgres::Config = url.parse().map_err(|e: postgres::Error| {
+            StoreError::Unavailable(format!("bad database URL: {e}"))
+        })?;
+        let manager = PostgresConnectionManager::new(config, NoTls);
+        let pool = r2d2::Pool::builder()
+            .max_size(pool_size)
+            .connection_timeout(std::time::Duration::from_secs(5))
+            .build(manager)?;
+        let backend = Self { pool };
+        backend.run_tx(|c| {
+            // Serialise migrations across replicas starting together.
+            c.execute("select pg_advisory_xact_lock(7100)", &[])?;
+            migrate(c)
+        })?;
+        backend.check_settings()?;
+        Ok(backend)
+    }
+
+    fn check_settings(&self) -> Result<(), StoreError> {
+        let mut client = self.pool.get()?;
+        let row = client.query_one("show synchronous_commit", &[])?;
+        let v: String = row.get(0);
+        if v != "on" {
+            return Err(StoreError::Unavailable(format!(
+                "PostgreSQL synchronous_commit is '{v}'; Gatehouse requires 'on' so that an accepted write is durable"
+            )));
+        }
+        Ok(())
+    }
+
+    fn run_tx<T>(
+        &self,
+        f: impl FnOnce(&mut dyn Conn) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut client = self.pool.get()?;
+        let mut tx = client.transaction()?;
+        let out = f(&mut PgConn(&mut tx))?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    pub(crate) async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut dyn Conn) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut client = pool.get()?;
+            let mut tx = client.build_transaction().read_only(true).start()?;
+            let out = f(&mut PgConn(&mut tx))?;
+            tx.commit()?;
+            Ok(out)
+        })
+        .await
+        .map_err(|e| StoreError::Database(format!("read task failed: {e}")))?
+    }
+
+    pub(crate) async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut dyn Conn) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let backend = PgBackend { pool };
+            backend.run_tx(f)
+        })
+        .await
+        .map_err(|e| StoreError::Database(format!("write task failed: {e}")))?
+    }
+}

@@ -1,0 +1,202 @@
+//! Runs queued jobs: claims due jobs under a lease, runs their handlers, records the outcome.
+//!
+//! Handlers must be idempotent: a job whose worker died after the work but before `complete` runs
+//! again once its lease expires. Only the holder of the lease can record an outcome (fencing).
+
+use crate::jobs::{self, Job, Retry};
+use crate::{Store, StoreError};
+use gatehouse_domain::Clock;
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// How a job attempt ended, when it did not succeed.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// A passing fault: try again after the backoff (if attempts remain).
+    #[error("{0}")]
+    Retry(String),
+    /// A passing fault with a known wait (e.g. `Retry-After`): try again no sooner than this.
+    #[error("{message}")]
+    RetryAfter {
+        /// What went wrong.
+        message: String,
+        /// Milliseconds to wait at least.
+        after_ms: i64,
+    },
+    /// A permanent fault: do not try again.
+    #[error("{0}")]
+    Fail(String),
+}
+
+impl From<StoreError> for JobError {
+    fn from(e: StoreError) -> Self {
+        Self::Retry(e.to_string())
+    }
+}
+
+/// A boxed future returned by a handler.
+pub type JobFuture = Pin<Box<dyn Future<Output = Result<(), JobError>> + Send>>;
+
+/// The code behind one job kind.
+pub trait JobHandler: Send + Sync {
+    /// The kind this handler runs.
+    fn kind(&self) -> &'static str;
+    /// Runs one attempt of `job`.
+    fn run(&self, job: Job) -> JobFuture;
+}
+
+/// Tuning of a [`Runner`].
+#[derive(Clone, Debug)]
+pub struct RunnerConfig {
+    /// This worker's name, unique among replicas (used as the lease holder).
+    pub worker_id: String,
+    /// How long a claimed job stays leased.
+    pub lease_ms: i64,
+    /// How often to look for due jobs when nothing wakes the runner.
+    pub poll: Duration,
+    /// Jobs run at once.
+    pub concurrency: i64,
+    /// First retry delay ceiling.
+    pub backoff_base_ms: i64,
+    /// Largest retry delay.
+    pub backoff_cap_ms: i64,
+}
+
+impl RunnerConfig {
+    /// Defaults for worker `worker_id`.
+    pub fn new(worker_id: String) -> Self {
+        Self {
+            worker_id,
+            lease_ms: 60_000,
+            poll: Duration::from_millis(1_000),
+            concurrency: 16,
+            backoff_base_ms: 1_000,
+            backoff_cap_ms: 3_600_000,
+        }
+    }
+}
+
+/// Claims and runs jobs for the registered handlers.
+#[derive(Clone)]
+pub struct Runner {
+    store: Store,
+    clock: Arc<dyn Clock>,
+    handlers: Arc<HashMap<&'static str, Arc<dyn JobHandler>>>,
+    config: RunnerConfig,
+    wake: Arc<Notify>,
+}
+
+impl Runner {
+    /// A runner over `store` for `handlers`.
+    pub fn new(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        handlers: Vec<Arc<dyn JobHandler>>,
+        config: RunnerConfig,
+    ) -> Self {
+        let handlers = handlers.into_iter().map(|h| (h.kind(), h)).collect();
+        Self {
+            store,
+            clock,
+            handlers: Arc::new(handlers),
+            config,
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    /// A handle that wakes the runner at once (call it after enqueuing).
+    pub fn waker(&self) -> Arc<Notify> {
+        self.wake.clone()
+    }
+
+    /// Claims the jobs due now and runs them to their outcome. Returns how many ran.
+    pub async fn run_due(&self) -> Result<usize, StoreError> {
+        let kinds: Vec<&'static str> = self.handlers.keys().copied().collect();
+        let (worker, lease, limit, now) = (
+            self.config.worker_id.clone(),
+            self.config.lease_ms,
+            self.config.concurrency,
+            self.clock.now(),
+        );
+        let claimed = self
+            .store
+            .write(move |c| jobs::claim(c, &worker, &kinds, now, lease, limit))
+            .await?;
+        let n = claimed.len();
+        let mut set = tokio::task::JoinSet::new();
+        for job in claimed {
+            let this = self.clone();
+            set.spawn(async move { this.run_one(job).await });
+        }
+        while let Some(done) = set.join_next().await {
+            if let Ok(Err(e)) = done {
+                tracing::error!(error = %e, "recording a job outcome failed: {e}");
+            }
+        }
+        Ok(n)
+    }
+
+    async fn run_one(&self, job: Job) -> Result<(), StoreError> {
+        let Some(handler) = self.handlers.get(job.kind.as_str()).cloned() else {
+            return Ok(());
+        };
+        let (id, attempt, kind) = (job.id, job.attempt, job.kind.clone());
+        let outcome = handler.run(job).await;
+        let worker = self.config.worker_id.clone();
+        let now = self.clock.now();
+        match outcome {
+            Ok(()) => {
+                self.store
+                    .write(move |c| jobs::complete(c, id, &worker, now))
+                    .await?;
+            }
+            Err(err) => {
+                let delay = jobs::backoff_ms(
+                    attempt,
+                    self.config.backoff_base_ms,
+                    self.config.backoff_cap_ms,
+                    rand::random::<f64>(),
+                );
+                let retry = match &err {
+                    JobError::Retry(_) => Retry::At(now.plus_millis(delay)),
+                    JobError::RetryAfter { after_ms, .. } => {
+                        Retry::At(now.plus_millis(delay.max(*after_ms)))
+                    }
+                    JobError::Fail(_) => Retry::Never,
+                };
+                let message = err.to_string();
+                tracing::warn!(job.id = id, job.kind = %kind, job.attempt = attempt, "job {id} ({kind}) attempt {attempt} failed: {message}");
+                self.store
+                    .write(move |c| jobs::fail(c, id, &worker, now, &message, retry))
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs until `shutdown` resolves: runs due jobs, then sleeps until woken or the poll interval.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) {
+        tokio::pin!(shutdown);
+        loop {
+            let ran = match self.run_due().await {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::error!(error = %e, "claiming jobs failed: {e}");
+                    0
+                }
+            };
+            if ran > 0 {
+                continue;
+            }
+            tokio::select! {
+                () = &mut shutdown => return,
+                () = self.wake.notified() => {}
+                () = tokio::time::sleep(self.config.poll) => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! The store conformance suite on PostgreSQL.
+//!
+//! Runs when `GATEHOUSE_TEST_PG_URL` names a server (e.g. `postgres://postgres@127.0.0.1:5432/postgres`);
+//! each check gets a database of its own, created and dropped here. Without the variable the
+//! test says it was skipped; the test command sets it whenever a server answers (always in CI).
+
+use gatehouse_store::{conformance, Store, StoreConfig};
+
+fn admin_url() -> Option<String> {
+    std::env::var("GATEHOUSE_TEST_PG_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
+}
+
+fn with_database(url: &str, db: &str) -> String {
+    match url.rfind('/') {
+        Some(i) if url[..i].contains('@') || url[..i].ends_with(':') || url[..i].contains("//") => {
+            format!("{}/{db}", &url[..i])
+        }
+        _ => format!("{url}/{db}"),
+    }
+}
+
+fn admin(url: &str, sql: &str) {
+    let url = url.to_owned();
+    let sql = sql.to_owned();
+    std::thread::spawn(move || {
+        let mut client =
+            postgres::Client::connect(&url, postgres::NoTls).expect("PostgreSQL answers");
+        client.batch_execute(&sql).expect("admin statement runs");
+    })
+    .join()
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conformance_suite_passes_on_postgres() {
+    let Some(url) = admin_url() else {
+        eprintln!("PostgreSQL suite skipped: GATEHOUSE_TEST_PG_URL is not set");
+        return;
+    };
+    for check in conformance::CHECKS {
+        let db = format!("gatehouse_conf_{}_{}", std::process::id(), check);
+        admin(
+            &url,
+            &format!("drop database if exists {db}; create database {db}"),
+        );
+        let store = Store::open(
+            StoreConfig::Postgres {
+                url: with_database(&url, &db),
+                pool_size: 8,
+            },
+            0,
+        )
+        .await
+        .unwrap();
+        eprintln!("postgres: {check}");
+        conformance::run(check, &store).await;
+        drop(store);
+        admin(&url, &format!("drop database if exists {db} with (force)"));
+    }
+}

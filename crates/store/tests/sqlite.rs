@@ -1,0 +1,56 @@
+//! The store conformance suite on embedded SQLite, plus SQLite-only checks (settings read back).
+
+use gatehouse_store::{conformance, Store, StoreConfig, Synchronous};
+
+async fn fresh() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(
+        StoreConfig::Sqlite {
+            path: dir.path().join("gatehouse.db"),
+            synchronous: Synchronous::Full,
+        },
+        0,
+    )
+    .await
+    .unwrap();
+    (dir, store)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conformance_suite_passes_on_sqlite() {
+    for check in conformance::CHECKS {
+        let (_dir, store) = fresh().await;
+        eprintln!("sqlite: {check}");
+        conformance::run(check, &store).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_settings_are_read_back_as_configured() {
+    let (_dir, store) = fresh().await;
+    let s = store.sqlite_settings().unwrap().unwrap();
+    assert_eq!(s.journal_mode, "wal");
+    assert_eq!(s.synchronous, 2);
+    assert_eq!(s.foreign_keys, 1);
+    assert!(s.busy_timeout >= 5_000);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reopening_does_not_rerun_migrations() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = StoreConfig::Sqlite {
+        path: dir.path().join("gatehouse.db"),
+        synchronous: Synchronous::Normal,
+    };
+    let a = Store::open(config.clone(), 0).await.unwrap();
+    drop(a);
+    let b = Store::open(config, 1).await.unwrap();
+    let n = b
+        .read(|c| {
+            c.query_one("select count(*) from schema_migration", &[])?
+                .int(0)
+        })
+        .await
+        .unwrap();
+    assert_eq!(n, gatehouse_store::latest_version());
+}
