@@ -4,8 +4,8 @@
 #![no_main]
 
 use gatehouse_filter::{
-    compile, compile_filters, order_by_sql, parse, parse_sorters, Field, FieldKind, FilterSpec,
-    Op, SortSpec, MAX_INPUT_LEN,
+    compile, compile_filters, order_by_sql, parse, parse_sorters, Field, FieldKind, FilterSpec, Op,
+    SortSpec, MAX_INPUT_LEN,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -26,12 +26,42 @@ const ALL: &[Op] = &[
 
 static FILTERS: FilterSpec = FilterSpec {
     fields: &[
-        Field { name: "a", column: "a", kind: FieldKind::Text, ops: ALL },
-        Field { name: "b", column: "b", kind: FieldKind::TextCi, ops: ALL },
-        Field { name: "n", column: "n", kind: FieldKind::Int, ops: ALL },
-        Field { name: "f", column: "f", kind: FieldKind::Bool, ops: ALL },
-        Field { name: "d", column: "d_ms", kind: FieldKind::DateTime, ops: ALL },
-        Field { name: "x.id", column: "x_id", kind: FieldKind::Text, ops: &[Op::Eq, Op::In] },
+        Field {
+            name: "a",
+            column: "a",
+            kind: FieldKind::Text,
+            ops: ALL,
+        },
+        Field {
+            name: "b",
+            column: "b",
+            kind: FieldKind::TextCi,
+            ops: ALL,
+        },
+        Field {
+            name: "n",
+            column: "n",
+            kind: FieldKind::Int,
+            ops: ALL,
+        },
+        Field {
+            name: "f",
+            column: "f",
+            kind: FieldKind::Bool,
+            ops: ALL,
+        },
+        Field {
+            name: "d",
+            column: "d_ms",
+            kind: FieldKind::DateTime,
+            ops: ALL,
+        },
+        Field {
+            name: "x.id",
+            column: "x_id",
+            kind: FieldKind::Text,
+            ops: &[Op::Eq, Op::In],
+        },
     ],
 };
 

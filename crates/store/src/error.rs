@@ -46,20 +46,23 @@ impl From<rusqlite::Error> for StoreError {
 impl From<postgres::Error> for StoreError {
     fn from(e: postgres::Error) -> Self {
         use postgres::error::SqlState;
+        let text = match e.as_db_error() {
+            Some(db) => format!("{}: {}", db.code().code(), db.message()),
+            None => e.to_string(),
+        };
         match e.code() {
-            Some(c) if *c == SqlState::UNIQUE_VIOLATION => Self::Conflict(e.to_string()),
+            Some(c) if *c == SqlState::UNIQUE_VIOLATION => Self::Conflict(text),
             Some(c) if *c == SqlState::FOREIGN_KEY_VIOLATION || *c == SqlState::CHECK_VIOLATION => {
-                Self::Constraint(e.to_string())
+                Self::Constraint(text)
             }
             Some(c)
                 if *c == SqlState::T_R_SERIALIZATION_FAILURE
                     || *c == SqlState::T_R_DEADLOCK_DETECTED =>
             {
-                Self::Conflict(e.to_string())
+                Self::Conflict(text)
             }
-            None if e.is_closed() => Self::Unavailable(e.to_string()),
-            None => Self::Unavailable(e.to_string()),
-            _ => Self::Database(e.to_string()),
+            None => Self::Unavailable(text),
+            _ => Self::Database(text),
         }
     }
 }

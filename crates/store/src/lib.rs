@@ -54,7 +54,7 @@ pub enum StoreConfig {
 
 enum Backend {
     Sqlite(sqlite::SqliteBackend),
-    Postgres(postgres::PgBackend),
+    Postgres(postgres::PgHandle),
 }
 
 /// The store. Cheap to clone.
@@ -86,11 +86,11 @@ impl Store {
                     migrate::run(c, now_ms).map(|_| ())
                 })?)
             }
-            StoreConfig::Postgres { url, pool_size } => {
-                Backend::Postgres(postgres::PgBackend::connect(url, *pool_size, |c| {
+            StoreConfig::Postgres { url, pool_size } => Backend::Postgres(postgres::PgHandle::new(
+                postgres::PgBackend::connect(url, *pool_size, |c| {
                     migrate::run(c, now_ms).map(|_| ())
-                })?)
-            }
+                })?,
+            )),
         };
         Ok(Self {
             backend: Arc::new(backend),
@@ -120,7 +120,7 @@ impl Store {
     ) -> Result<T, StoreError> {
         match &*self.backend {
             Backend::Sqlite(b) => b.read(f),
-            Backend::Postgres(b) => b.read(f).await,
+            Backend::Postgres(b) => b.get().read(f).await,
         }
     }
 
@@ -131,7 +131,7 @@ impl Store {
     ) -> Result<T, StoreError> {
         match &*self.backend {
             Backend::Sqlite(b) => b.write(f).await,
-            Backend::Postgres(b) => b.write(f).await,
+            Backend::Postgres(b) => b.get().write(f).await,
         }
     }
 

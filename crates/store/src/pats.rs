@@ -139,7 +139,7 @@ pub fn list(
 ) -> Result<Vec<Pat>, StoreError> {
     let mut params: Vec<Value> = vec![tenant_id.into(), owner_id.into()];
     let mut sql = format!(
-        "select {COLUMNS} from personal_access_token where tenant_id = $1 and ($2 is null or owner_id = $2)"
+        "select {COLUMNS} from personal_access_token where tenant_id = $1 and (cast($2 as text) is null or owner_id = $2)"
     );
     if let Some(f) = filter {
         sql.push_str(" and ");

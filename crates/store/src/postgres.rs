@@ -16,6 +16,29 @@ pub(crate) struct PgBackend {
     pool: Pool,
 }
 
+/// The last handle on the pool closes its connections; the synchronous client closes by blocking
+/// on its own runtime, which must not happen on an async worker thread, so the pool is dropped on
+/// a thread of its own.
+pub(crate) struct PgHandle(Option<PgBackend>);
+
+impl PgHandle {
+    pub(crate) fn new(b: PgBackend) -> Self {
+        Self(Some(b))
+    }
+
+    pub(crate) fn get(&self) -> &PgBackend {
+        self.0.as_ref().expect("the pool is present until drop")
+    }
+}
+
+impl Drop for PgHandle {
+    fn drop(&mut self) {
+        if let Some(b) = self.0.take() {
+            let _ = std::thread::spawn(move || drop(b)).join();
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Param<'a>(&'a Value);
 

@@ -27,7 +27,9 @@ fn admin(url: &str, sql: &str) {
     std::thread::spawn(move || {
         let mut client =
             postgres::Client::connect(&url, postgres::NoTls).expect("PostgreSQL answers");
-        client.batch_execute(&sql).expect("admin statement runs");
+        for stmt in sql.split(';') {
+            client.batch_execute(stmt).expect("admin statement runs");
+        }
     })
     .join()
     .unwrap();

@@ -11,6 +11,13 @@ pub const ACCESS_TYPES: &[&str] = &["ONLINE", "OFFLINE"];
 /// `ClientType`.
 pub const CLIENT_TYPES: &[&str] = &["CONFIDENTIAL", "PUBLIC"];
 
+/// Reads a field that may be absent (`None`), null (`Some(None)`) or set (`Some(Some(v))`).
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
 /// `CreateOAuthClientRequest`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -22,10 +29,10 @@ pub struct CreateOAuthClientRequest {
     #[serde(default)]
     pub homepage_url: Option<String>,
     /// Name (required, may be null per the spec; Gatehouse requires a value).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub name: Option<Option<String>>,
     /// Description (required, nullable).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub description: Option<Option<String>>,
     /// Access token lifetime (required).
     pub access_token_validity_seconds: Option<i32>,
@@ -36,7 +43,7 @@ pub struct CreateOAuthClientRequest {
     #[serde(default)]
     pub redirect_uris: Option<Vec<String>>,
     /// Grant types (required).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub grant_types: Option<Option<Vec<String>>>,
     /// Access type (required).
     pub access_type: Option<String>,
@@ -55,7 +62,7 @@ pub struct CreateOAuthClientRequest {
     #[serde(default)]
     pub claims_supported: Option<bool>,
     /// Scopes (default `sp:scopes:all`).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub scope: Option<Option<Vec<String>>>,
 }
 

@@ -1,0 +1,300 @@
+//! Tokens: the three request forms, refresh, bad credentials, and refusal of bad tokens.
+
+use crate::support::*;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use base64::Engine;
+use gatehouse_api::auth::rate_limit::RateLimit;
+use gatehouse_api::ApiConfig;
+use serde_json::json;
+
+async fn token_reply(app: &TestApp, req: Request<Body>) -> Reply {
+    app.send(req).await
+}
+
+#[tokio::test]
+async fn token_is_issued_for_form_multipart_query_and_basic() {
+    let app = TestApp::new().await;
+    let form = token_reply(
+        &app,
+        Request::post("/oauth/token")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from(format!(
+                "grant_type=client_credentials&client_id={ADMIN_ID}&client_secret={ADMIN_SECRET}"
+            )))
+            .unwrap(),
+    )
+    .await;
+    let boundary = "XyZ";
+    let mut mp = String::new();
+    for (k, v) in [
+        ("grant_type", "client_credentials"),
+        ("client_id", ADMIN_ID),
+        ("client_secret", ADMIN_SECRET),
+    ] {
+        mp.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+        ));
+    }
+    mp.push_str(&format!("--{boundary}--\r\n"));
+    let multipart = token_reply(
+        &app,
+        Request::post("/oauth/token")
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(Body::from(mp))
+            .unwrap(),
+    )
+    .await;
+    let query = token_reply(
+        &app,
+        Request::post(format!(
+            "/oauth/token?grant_type=client_credentials&client_id={ADMIN_ID}&client_secret={ADMIN_SECRET}"
+        ))
+        .body(Body::empty())
+        .unwrap(),
+    )
+    .await;
+    let basic =
+        base64::engine::general_purpose::STANDARD.encode(format!("{ADMIN_ID}:{ADMIN_SECRET}"));
+    let basic = token_reply(
+        &app,
+        Request::post("/oauth/token")
+            .header("authorization", format!("Basic {basic}"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from("grant_type=client_credentials"))
+            .unwrap(),
+    )
+    .await;
+    for r in [form, multipart, query, basic] {
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        assert_eq!(r.body["token_type"], "bearer");
+        assert_eq!(r.body["expires_in"], 43_200);
+        assert_eq!(r.body["scope"], "sp:scopes:all");
+        assert_eq!(r.body["identity_id"], app.admin_identity.as_str());
+        assert_eq!(r.body["user_name"], "admin");
+        assert!(r.body["jti"].is_string() && r.body["tenant_id"].is_string());
+        let token = r.body["access_token"].as_str().unwrap();
+        let ok = app
+            .call("GET", "/v3/oauth-clients", Some(token), None)
+            .await;
+        assert_eq!(ok.status, StatusCode::OK, "{}", ok.text);
+    }
+}
+
+#[tokio::test]
+async fn token_endpoint_refuses_bad_credentials_and_grants() {
+    let app = TestApp::new().await;
+    let post = |body: String| {
+        Request::post("/oauth/token")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let bad = app
+        .send(post(format!(
+            "grant_type=client_credentials&client_id={ADMIN_ID}&client_secret=wrong"
+        )))
+        .await;
+    assert_eq!(bad.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(bad.body["error"], "invalid_client");
+    let unknown = app
+        .send(post(
+            "grant_type=client_credentials&client_id=nobody&client_secret=x".into(),
+        ))
+        .await;
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+    let grant = app
+        .send(post("grant_type=password&username=a&password=b".into()))
+        .await;
+    assert_eq!(grant.status, StatusCode::BAD_REQUEST);
+    assert_eq!(grant.body["error"], "unsupported_grant_type");
+    let missing = app
+        .send(post(format!(
+            "grant_type=client_credentials&client_id={ADMIN_ID}"
+        )))
+        .await;
+    assert_eq!(missing.status, StatusCode::BAD_REQUEST);
+    assert!(!bad.text.contains(ADMIN_SECRET));
+}
+
+#[tokio::test]
+async fn refresh_token_grant_issues_a_new_access_token() {
+    let app = TestApp::new().await;
+    let created = app
+        .admin(
+            "POST",
+            "/v3/oauth-clients",
+            Some(json!({"name": "r", "description": null, "accessTokenValiditySeconds": 600,
+                "grantTypes": ["CLIENT_CREDENTIALS", "REFRESH_TOKEN"], "accessType": "OFFLINE", "enabled": true})),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.text);
+    let (id, secret) = (
+        created.body["id"].as_str().unwrap(),
+        created.body["secret"].as_str().unwrap(),
+    );
+    let first = app
+        .send(
+            Request::post(format!(
+                "/oauth/token?grant_type=client_credentials&client_id={id}&client_secret={secret}"
+            ))
+            .body(Body::empty())
+            .unwrap(),
+        )
+        .await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+    assert!(
+        first.body.get("identity_id").is_none(),
+        "an API client has no user context"
+    );
+    let refresh = first.body["refresh_token"].as_str().unwrap();
+    let again = app
+        .send(
+            Request::post(format!(
+                "/oauth/token?grant_type=refresh_token&client_id={id}&refresh_token={refresh}"
+            ))
+            .body(Body::empty())
+            .unwrap(),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.text);
+    let api_token = again.body["access_token"].as_str().unwrap();
+    // The refresh token is no access token.
+    let r = app
+        .call(
+            "GET",
+            &format!("/v3/oauth-clients/{id}"),
+            Some(refresh),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    // API clients may read a client (applicationAuth) but not list them (user context needed).
+    let r = app
+        .call(
+            "GET",
+            &format!("/v3/oauth-clients/{id}"),
+            Some(api_token),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = app
+        .call("GET", "/v3/oauth-clients", Some(api_token), None)
+        .await;
+    assert_error(&r, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn missing_expired_garbage_and_unsigned_tokens_get_401() {
+    let app = TestApp::new().await;
+    let expired = app.forged(|c| {
+        c.iat -= 7_200;
+        c.exp -= 7_200;
+    });
+    let parts: Vec<String> = app.admin_token.split('.').map(str::to_owned).collect();
+    let b64 = |v: serde_json::Value| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+    };
+    let alg_none = format!(
+        "{}.{}.",
+        b64(json!({"alg": "none", "typ": "JWT"})),
+        parts[1]
+    );
+    let tampered = {
+        let mut claims: serde_json::Value = serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(&parts[1])
+                .unwrap(),
+        )
+        .unwrap();
+        claims["authorities"] = json!(["ORG_ADMIN", "SOURCE_ADMIN"]);
+        format!("{}.{}.{}", parts[0], b64(claims), parts[2])
+    };
+    let future = app.forged(|c| c.nbf = Some(c.iat + 3_600));
+    let cases: Vec<(Option<String>, &str)> = vec![
+        (None, "no bearer token"),
+        (Some(expired), "JWT validation failed: JWT is expired"),
+        (Some("garbage".into()), "JWT is malformed"),
+        (Some(alg_none), "signature"),
+        (Some(tampered), "signature"),
+        (Some(future), "not yet valid"),
+    ];
+    for (token, expect) in cases {
+        let r = app
+            .call("GET", "/v3/oauth-clients", token.as_deref(), None)
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{expect}: {}", r.text);
+        let text = r.body["error"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{{error}} body: {}", r.text));
+        assert!(text.contains(expect), "{text} should contain {expect}");
+        assert_eq!(r.body.as_object().unwrap().len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn a_person_without_the_user_level_gets_403() {
+    let app = TestApp::new().await;
+    let (_, user) = app.person("pat", &["USER"]).await;
+    let r = app
+        .call("GET", "/v3/service-desk-integrations", Some(&user), None)
+        .await;
+    let text = assert_error(&r, StatusCode::FORBIDDEN);
+    assert!(text.contains("ORG_ADMIN"), "{text}");
+    let r = app
+        .call("GET", "/v3/oauth-clients", Some(&user), None)
+        .await;
+    assert_error(&r, StatusCode::FORBIDDEN);
+    let r = app
+        .call("POST", "/gatehouse/v1/tenant/reset", Some(&user), None)
+        .await;
+    assert_error(&r, StatusCode::FORBIDDEN);
+    let (_, sd_admin) = app.person("desk", &["SERVICE_DESK_ADMIN"]).await;
+    let r = app
+        .call(
+            "GET",
+            "/v3/service-desk-integrations",
+            Some(&sd_admin),
+            None,
+        )
+        .await;
+    assert_ne!(
+        r.status,
+        StatusCode::FORBIDDEN,
+        "the service-desk admin level is enough: {}",
+        r.text
+    );
+    let narrow = app.forged(|c| c.scope = vec!["sp:scopes:default".into()]);
+    let r = app
+        .call("GET", "/v3/service-desk-integrations", Some(&narrow), None)
+        .await;
+    let text = assert_error(&r, StatusCode::FORBIDDEN);
+    assert!(text.contains("idn:service-desk-integration:read"), "{text}");
+}
+
+#[tokio::test]
+async fn past_the_rate_limit_answers_429_with_retry_after() {
+    let app = TestApp::with(ApiConfig {
+        rate_limit: "3/10s".parse::<RateLimit>().unwrap(),
+        ..ApiConfig::default()
+    })
+    .await;
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        statuses.push(app.admin("GET", "/v3/oauth-clients", None).await);
+    }
+    assert!(statuses[..3].iter().all(|r| r.status == StatusCode::OK));
+    let limited = &statuses[3];
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(limited.body, json!({"message": " Rate Limit Exceeded "}));
+    let wait: u64 = limited.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=10).contains(&wait), "{wait}");
+}

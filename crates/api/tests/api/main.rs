@@ -1,0 +1,11 @@
+//! API tests: the real router, store and auth, driven in-process (no socket).
+//!
+//! Every test runs on SQLite; with `GATEHOUSE_TEST_BACKEND=postgres` and `GATEHOUSE_TEST_PG_URL`
+//! set, the same tests run on PostgreSQL, each against a database of its own.
+
+mod admin;
+mod auth;
+mod oauth_clients;
+mod pats;
+mod routing;
+mod support;
