@@ -5,6 +5,7 @@
 
 mod admin;
 mod auth;
+mod docs;
 mod oauth_clients;
 mod pats;
 mod routing;
