@@ -269,6 +269,7 @@ pub async fn render_errors(mut req: Request, next: Next) -> Response {
     req.extensions_mut().insert(TrackingId(tracking.clone()));
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
+    let started = std::time::Instant::now();
     let res = next.run(req).await;
     let mut out = if let Some(err) = res.extensions().get::<Arc<ApiError>>().cloned() {
         if let ApiError::Internal(cause) | ApiError::Unavailable(cause) = &*err {
@@ -290,5 +291,8 @@ pub async fn render_errors(mut req: Request, next: Next) -> Response {
     if let Ok(v) = HeaderValue::from_str(&tracking) {
         out.headers_mut().insert(TRACKING_HEADER, v);
     }
+    tracing::debug!(tracking_id = %tracking, http.method = %method, http.path = %path,
+        http.status = out.status().as_u16(), elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
+        "{method} {path} answered {}", out.status().as_u16());
     out
 }

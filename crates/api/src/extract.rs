@@ -164,6 +164,22 @@ impl Paging {
     }
 }
 
+/// A page of a collection as SailPoint answers it: a bare JSON array, with `X-Total-Count` when
+/// `count=true` was asked.
+pub fn page_response<T: serde::Serialize>(
+    items: Vec<T>,
+    total: usize,
+    paging: &Paging,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let mut res = axum::Json(items).into_response();
+    if paging.count {
+        res.headers_mut()
+            .insert("x-total-count", axum::http::HeaderValue::from(total));
+    }
+    res
+}
+
 /// A JSON Patch (RFC 6902) document, parsed and checked.
 pub fn json_patch(body: serde_json::Value) -> Result<json_patch::Patch, ApiError> {
     if !body.is_array() {
@@ -179,4 +195,63 @@ pub fn json_patch(body: serde_json::Value) -> Result<json_patch::Patch, ApiError
 pub fn apply_patch(doc: &mut serde_json::Value, patch: &json_patch::Patch) -> Result<(), ApiError> {
     json_patch::patch(doc, patch)
         .map_err(|e| ApiError::bad_request(format!("The patch cannot be applied: {e}.")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(pairs: &[(&str, &str)]) -> QueryMap {
+        QueryMap(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn paging_defaults_and_bounds() {
+        assert_eq!(
+            q(&[]).paging().unwrap(),
+            Paging {
+                offset: 0,
+                limit: 250,
+                count: false
+            }
+        );
+        assert_eq!(
+            q(&[("offset", "5"), ("limit", "0"), ("count", "true")])
+                .paging()
+                .unwrap(),
+            Paging {
+                offset: 5,
+                limit: 0,
+                count: true
+            }
+        );
+        for bad in [
+            ("limit", "251"),
+            ("limit", "-1"),
+            ("offset", "-1"),
+            ("offset", "x"),
+            ("count", "yes"),
+        ] {
+            assert!(q(&[bad]).paging().is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn pages_slice_and_count() {
+        let p = Paging {
+            offset: 1,
+            limit: 2,
+            count: true,
+        };
+        assert_eq!(p.slice(vec![1, 2, 3, 4]), (vec![2, 3], 4));
+        let res = page_response(vec![2, 3], 4, &p);
+        assert_eq!(res.headers()["x-total-count"], "4");
+        let res = page_response(vec![2, 3], 4, &Paging { count: false, ..p });
+        assert!(res.headers().get("x-total-count").is_none());
+    }
 }

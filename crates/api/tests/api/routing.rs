@@ -172,3 +172,19 @@ async fn health_metrics_and_openapi_answer() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_413() {
+    let app = TestApp::new().await;
+    let big = serde_json::json!({"name": "x".repeat(2 * 1024 * 1024)});
+    let r = app
+        .admin("POST", "/v3/personal-access-tokens", Some(big))
+        .await;
+    assert_error(&r, StatusCode::PAYLOAD_TOO_LARGE);
+    let list = app.admin("GET", "/v3/personal-access-tokens", None).await;
+    assert_eq!(
+        list.body.as_array().unwrap().len(),
+        1,
+        "nothing was created"
+    );
+}
