@@ -8,10 +8,12 @@ import json, pathlib, sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SPECS = [("V3", "subset-v3.json", "/v3"), ("V2024", "subset-v2024.json", "/v2024"),
-         ("Beta", "subset-beta.json", "/beta"), ("V1", "subset-v1-paths.json", "")]
+         ("Beta", "subset-beta.json", "/beta"), ("V1", "subset-v1-paths.json", ""),
+         ("V3", "catalog-v3.json", "/v3"), ("V2024", "catalog-v2024.json", "/v2024"),
+         ("Beta", "catalog-beta.json", "/beta")]
 # One handler serves an operation whose id differs between families.
 CANONICAL = {"sendWorkItemForward": "forwardWorkItem", "submitForwardWorkItem": "forwardWorkItem",
-             "getServiceDeskIntegrationList": "getServiceDeskIntegrations"}
+             "getServiceDeskIntegrationList": "getServiceDeskIntegrations", "delete": "deleteSource"}
 # Gatehouse adds its service-desk admin level to every service-desk operation (seed 000: "Org Admin or
 # Service Desk Admin authority is required").
 EXTRA_LEVELS = {"/service-desk-integrations": ["SERVICE_DESK_ADMIN"]}

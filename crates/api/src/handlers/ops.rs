@@ -41,14 +41,58 @@ async fn metrics(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-fn spec_text(family: Family) -> Option<&'static str> {
-    Some(match family {
-        Family::V3 => include_str!("../../../../spec/sailpoint/subset-v3.json"),
-        Family::V2024 => include_str!("../../../../spec/sailpoint/subset-v2024.json"),
-        Family::Beta => include_str!("../../../../spec/sailpoint/subset-beta.json"),
-        Family::V1 => include_str!("../../../../spec/sailpoint/subset-v1-paths.json"),
-        Family::Gatehouse => return None,
-    })
+/// The spec documents of a family: the subset first, then the catalog (merged into it).
+fn spec_texts(family: Family) -> &'static [&'static str] {
+    match family {
+        Family::V3 => &[
+            include_str!("../../../../spec/sailpoint/subset-v3.json"),
+            include_str!("../../../../spec/sailpoint/catalog-v3.json"),
+        ],
+        Family::V2024 => &[
+            include_str!("../../../../spec/sailpoint/subset-v2024.json"),
+            include_str!("../../../../spec/sailpoint/catalog-v2024.json"),
+        ],
+        Family::Beta => &[
+            include_str!("../../../../spec/sailpoint/subset-beta.json"),
+            include_str!("../../../../spec/sailpoint/catalog-beta.json"),
+        ],
+        Family::V1 => &[include_str!(
+            "../../../../spec/sailpoint/subset-v1-paths.json"
+        )],
+        Family::Gatehouse => &[],
+    }
+}
+
+/// One document of the family's texts: paths and components of later documents are added where
+/// the earlier ones do not have them.
+fn merged(family: Family) -> Option<serde_json::Value> {
+    let mut docs = spec_texts(family)
+        .iter()
+        .filter_map(|t| serde_json::from_str::<serde_json::Value>(t).ok());
+    let mut base = docs.next()?;
+    for extra in docs {
+        if let (Some(paths), Some(more)) =
+            (base["paths"].as_object_mut(), extra["paths"].as_object())
+        {
+            for (k, v) in more {
+                paths.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+        }
+        if let Some(sections) = extra["components"].as_object() {
+            for (section, entries) in sections {
+                let target = &mut base["components"][section];
+                if target.is_null() {
+                    *target = serde_json::json!({});
+                }
+                if let (Some(t), Some(e)) = (target.as_object_mut(), entries.as_object()) {
+                    for (k, v) in e {
+                        t.entry(k.clone()).or_insert_with(|| v.clone());
+                    }
+                }
+            }
+        }
+    }
+    Some(base)
 }
 
 /// The family's spec cut to the operations this build implements (computed once).
@@ -65,7 +109,7 @@ fn implemented_spec(family: Family) -> Option<&'static serde_json::Value> {
 }
 
 fn cut(family: Family) -> Option<serde_json::Value> {
-    let mut doc: serde_json::Value = serde_json::from_str(spec_text(family)?).ok()?;
+    let mut doc = merged(family)?;
     let prefix = match family {
         Family::V3 => "/v3",
         Family::V2024 => "/v2024",
