@@ -294,3 +294,46 @@ pub fn backoff_ms(attempt: i32, base_ms: i64, cap_ms: i64, unit: f64) -> i64 {
     };
     (ceiling as f64 * unit) as i64
 }
+
+#[cfg(test)]
+mod tests {
+    use super::backoff_ms;
+
+    /// DUR-6: every delay lies in `[0, min(cap, base·2^(n-1))]`, the cap holds, and the jitter is
+    /// real (full jitter over a uniform draw has a coefficient of variation near 0.577).
+    #[test]
+    fn backoff_is_full_jitter_under_an_exponential_ceiling() {
+        let (base, cap) = (1_000, 3_600_000);
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut unit = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 11) as f64 / (1_u64 << 53) as f64
+        };
+        for attempt in 1..=25 {
+            let ceiling = (base * (1_i64 << (attempt - 1).min(40))).min(cap);
+            let samples: Vec<f64> = (0..10_000)
+                .map(|_| {
+                    let d = backoff_ms(attempt, base, cap, unit());
+                    assert!(
+                        (0..=ceiling).contains(&d),
+                        "attempt {attempt}: {d} outside 0..={ceiling}"
+                    );
+                    d as f64
+                })
+                .collect();
+            let mean = samples.iter().sum::<f64>() / samples.len() as f64;
+            let var =
+                samples.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / samples.len() as f64;
+            let cv = var.sqrt() / mean;
+            assert!(
+                cv >= 0.5,
+                "attempt {attempt}: coefficient of variation {cv}"
+            );
+        }
+        assert_eq!(backoff_ms(1, base, cap, 0.0), 0);
+        assert_eq!(backoff_ms(100, base, cap, 0.999_999), 3_599_996);
+        assert_eq!(backoff_ms(3, base, cap, f64::NAN), 0);
+    }
+}

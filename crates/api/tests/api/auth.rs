@@ -298,3 +298,242 @@ async fn past_the_rate_limit_answers_429_with_retry_after() {
         .unwrap();
     assert!((1..=10).contains(&wait), "{wait}");
 }
+
+/// The signing key, read from the store as a replica would.
+async fn signing_key(app: &TestApp) -> Vec<u8> {
+    let hex = app
+        .state
+        .store()
+        .read(|c| c.query_one("select secret from signing_key", &[])?.text(0))
+        .await
+        .unwrap();
+    gatehouse_api::auth::secrets::unhex(&hex).unwrap()
+}
+
+fn hs256(key: &[u8], header: &serde_json::Value, payload: &serde_json::Value) -> String {
+    use hmac::{Hmac, Mac};
+    let b64 = |v: &serde_json::Value| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+    };
+    let input = format!("{}.{}", b64(header), b64(payload));
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).unwrap();
+    mac.update(input.as_bytes());
+    let sig = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+    format!("{input}.{sig}")
+}
+
+/// AUTH-3: crafted tokens, each refused with 401; a control token signed the same way is accepted,
+/// so the refusals are about the one thing each case changes.
+#[tokio::test]
+async fn crafted_tokens_are_all_refused() {
+    let app = TestApp::new().await;
+    let key = signing_key(&app).await;
+    let parts: Vec<&str> = app.admin_token.split('.').collect();
+    let payload: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(parts[1])
+            .unwrap(),
+    )
+    .unwrap();
+    let good_header = json!({"alg": "HS256", "typ": "JWT", "kid": "gatehouse-1"});
+    let control = hs256(&key, &good_header, &payload);
+    let r = app
+        .call("GET", "/v3/oauth-clients", Some(&control), None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "control token: {}", r.text);
+
+    let with = |edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut p = payload.clone();
+        edit(&mut p);
+        p
+    };
+    let now = payload["iat"].as_i64().unwrap();
+    let b64 = |v: &serde_json::Value| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+    };
+    let refresh = {
+        let mut p = payload.clone();
+        p["token_use"] = json!("refresh");
+        hs256(&key, &good_header, &p)
+    };
+    let cases: Vec<(&str, String)> = vec![
+        (
+            "alg none, no signature",
+            format!(
+                "{}.{}.",
+                b64(&json!({"alg": "none", "typ": "JWT"})),
+                parts[1]
+            ),
+        ),
+        (
+            "alg none, old signature",
+            format!("{}.{}.{}", b64(&json!({"alg": "none"})), parts[1], parts[2]),
+        ),
+        (
+            "alg NONE",
+            hs256(&key, &json!({"alg": "NONE", "typ": "JWT"}), &payload),
+        ),
+        (
+            "alg HS512 label",
+            hs256(&key, &json!({"alg": "HS512", "typ": "JWT"}), &payload),
+        ),
+        (
+            "alg RS256 label",
+            hs256(&key, &json!({"alg": "RS256", "typ": "JWT"}), &payload),
+        ),
+        ("another key", hs256(b"not-the-key", &good_header, &payload)),
+        (
+            "unknown kid",
+            hs256(
+                &key,
+                &json!({"alg": "HS256", "typ": "JWT", "kid": "other"}),
+                &payload,
+            ),
+        ),
+        (
+            "jku injection",
+            hs256(
+                &key,
+                &json!({"alg": "HS256", "jku": "http://169.254.169.254/k"}),
+                &payload,
+            ),
+        ),
+        (
+            "jwk injection",
+            hs256(
+                &key,
+                &json!({"alg": "HS256", "jwk": {"kty": "oct", "k": "AA"}}),
+                &payload,
+            ),
+        ),
+        (
+            "x5u injection",
+            hs256(
+                &key,
+                &json!({"alg": "HS256", "x5u": "http://example.invalid/c"}),
+                &payload,
+            ),
+        ),
+        (
+            "crit header",
+            hs256(&key, &json!({"alg": "HS256", "crit": ["exp"]}), &payload),
+        ),
+        (
+            "typ not JWT",
+            hs256(
+                &key,
+                &json!({"alg": "HS256", "typ": "refresh+jwt"}),
+                &payload,
+            ),
+        ),
+        (
+            "tampered payload",
+            format!(
+                "{}.{}.{}",
+                parts[0],
+                b64(&with(
+                    &|p| p["authorities"] = json!(["ORG_ADMIN", "HELPDESK"])
+                )),
+                parts[2]
+            ),
+        ),
+        ("stripped signature", format!("{}.{}.", parts[0], parts[1])),
+        (
+            "signature of another token",
+            format!(
+                "{}.{}.{}",
+                parts[0],
+                b64(&with(&|p| p["jti"] = json!("x"))),
+                parts[2]
+            ),
+        ),
+        (
+            "expired beyond leeway",
+            hs256(&key, &good_header, &with(&|p| p["exp"] = json!(now - 120))),
+        ),
+        (
+            "not before in the future",
+            hs256(
+                &key,
+                &good_header,
+                &with(&|p| p["nbf"] = json!(now + 3_600)),
+            ),
+        ),
+        (
+            "no exp",
+            hs256(
+                &key,
+                &good_header,
+                &with(&|p| {
+                    p.as_object_mut().unwrap().remove("exp");
+                }),
+            ),
+        ),
+        (
+            "no tenant",
+            hs256(
+                &key,
+                &good_header,
+                &with(&|p| {
+                    p.as_object_mut().unwrap().remove("tenant_id");
+                }),
+            ),
+        ),
+        ("refresh token as access token", refresh),
+        ("two parts", format!("{}.{}", parts[0], parts[1])),
+        ("four parts", format!("{}.x", app.admin_token)),
+        (
+            "payload not base64url",
+            format!("{}.%%%.{}", parts[0], parts[2]),
+        ),
+        ("payload not JSON", hs256_raw(&key, parts[0], "bm90IGpzb24")),
+        (
+            "oversized",
+            format!("{}.{}.{}", parts[0], "A".repeat(9_000), parts[2]),
+        ),
+        ("empty", String::new()),
+    ];
+    assert!(cases.len() >= 20);
+    for (name, token) in cases {
+        let r = app
+            .call("GET", "/v3/oauth-clients", Some(&token), None)
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{name}: {}", r.text);
+        assert!(
+            r.body["error"]
+                .as_str()
+                .unwrap()
+                .starts_with("JWT validation failed"),
+            "{name}: {}",
+            r.text
+        );
+    }
+    let basic = app
+        .send(
+            Request::get("/v3/oauth-clients")
+                .header(
+                    "authorization",
+                    format!(
+                        "Basic {}",
+                        base64::engine::general_purpose::STANDARD.encode("a:b")
+                    ),
+                )
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(
+        basic.status,
+        StatusCode::UNAUTHORIZED,
+        "Basic is not a bearer token"
+    );
+}
+
+fn hs256_raw(key: &[u8], header_b64: &str, payload_b64: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let input = format!("{header_b64}.{payload_b64}");
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).unwrap();
+    mac.update(input.as_bytes());
+    let sig = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+    format!("{input}.{sig}")
+}
