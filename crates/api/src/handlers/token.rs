@@ -191,7 +191,8 @@ async fn grantee(state: &AppState, client_id: &str, secret: Option<&str>) -> Opt
             return None;
         }
     }
-    if p.expiration_date.is_some_and(|d| d <= SystemClock.now()) {
+    // The expiry date was set on the business clock, so it is judged by it (token lifetimes are not).
+    if p.expiration_date.is_some_and(|d| d <= state.clock().now()) {
         return None;
     }
     let mut claims = base(p.scope.clone());

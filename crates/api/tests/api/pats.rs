@@ -215,3 +215,44 @@ async fn pat_patch_and_delete() {
         .await;
     assert_error(&r, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn an_expired_pat_gets_no_token_on_the_business_clock() {
+    let app = TestApp::new().await;
+    let now = app.admin("GET", "/gatehouse/v1/clock", None).await.body["now"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let soon = gatehouse_domain::Timestamp::parse_rfc3339(&now)
+        .unwrap()
+        .plus_seconds(3_600);
+    let created = app
+        .admin(
+            "POST",
+            "/v3/personal-access-tokens",
+            Some(json!({"name": "expiring", "expirationDate": soon.to_rfc3339()})),
+        )
+        .await;
+    let (id, secret) = (
+        created.body["id"].as_str().unwrap(),
+        created.body["secret"].as_str().unwrap(),
+    );
+    app.token(id, secret).await;
+    app.admin(
+        "POST",
+        "/gatehouse/v1/clock",
+        Some(json!({"advance": "PT2H"})),
+    )
+    .await;
+    let r = app
+        .call(
+            "POST",
+            &format!(
+                "/oauth/token?grant_type=client_credentials&client_id={id}&client_secret={secret}"
+            ),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
+}
