@@ -183,8 +183,8 @@ pub const FIELDS: &[&str] = &[
     "beforeProvisioningRule",
 ];
 
-/// A `ServiceDeskIntegrationDto` as sent, checked field by field.
-#[derive(Debug)]
+/// A `ServiceDeskIntegrationDto` as sent, checked field by field. Its `attributes` may hold
+/// credentials in clear, so its `Debug` shows only their keys.
 pub struct Draft {
     /// Name.
     pub name: String,
@@ -206,6 +206,16 @@ pub struct Draft {
     pub provisioning: Provisioning,
     /// Attributes as sent.
     pub attributes: Map<String, Value>,
+}
+
+impl std::fmt::Debug for Draft {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Draft")
+            .field("name", &self.name)
+            .field("type_name", &self.type_name)
+            .field("attributes", &self.attributes.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
 }
 
 fn bad(message: impl Into<String>) -> ApiError {
@@ -243,24 +253,25 @@ fn reference(v: Option<&Value>, field: &str, kind: &str) -> Result<Option<String
     }
 }
 
-/// Picks between `clusterRef` and the deprecated `cluster`. When both are sent and differ, the
-/// one that differs from the current cluster is the change (a client that edited one and echoed
-/// the other); if neither is the current one, the request is ambiguous.
-fn cluster_in_step(
-    new: Option<String>,
-    legacy: Option<String>,
-    current: Option<&String>,
-) -> Result<Option<String>, ApiError> {
+/// Picks between a reference and its deprecated twin (`clusterRef`/`cluster`,
+/// `managedResourceRefs`/`managedSources`). When both are sent and differ, the one that differs
+/// from the current value is the change (a client edited one and echoed the other); when neither
+/// is the current value, the request is ambiguous and refused with `conflict`.
+fn in_step<T>(
+    new: Option<T>,
+    legacy: Option<T>,
+    current: Option<&T>,
+    same: impl Fn(&T, &T) -> bool,
+    conflict: &str,
+) -> Result<Option<T>, ApiError> {
     match (new, legacy) {
-        (Some(a), Some(b)) if a != b => {
-            if current == Some(&a) {
+        (Some(a), Some(b)) if !same(&a, &b) => {
+            if current.is_some_and(|c| same(c, &a)) {
                 Ok(Some(b))
-            } else if current == Some(&b) {
+            } else if current.is_some_and(|c| same(c, &b)) {
                 Ok(Some(a))
             } else {
-                Err(bad(
-                    "'clusterRef' and the deprecated 'cluster' name different clusters: send one of them.",
-                ))
+                Err(bad(conflict))
             }
         }
         (a, b) => Ok(a.or(b)),
@@ -308,10 +319,12 @@ impl Draft {
             Some(_) => return Err(bad("'attributes' must be an object.")),
         };
         let owner = reference(m.get("ownerRef"), "ownerRef", "IDENTITY")?;
-        let cluster = cluster_in_step(
+        let cluster = in_step(
             reference(m.get("clusterRef"), "clusterRef", "CLUSTER")?,
             opt_str(m, "cluster")?.filter(|c| !c.is_empty()),
             current.cluster.as_ref(),
+            |a, b| a == b,
+            "'clusterRef' and the deprecated 'cluster' name different clusters: send one of them.",
         )?;
         let before_provisioning_rule = reference(
             m.get("beforeProvisioningRule"),
@@ -342,22 +355,14 @@ impl Draft {
             Some(_) => return Err(bad("'managedSources' must be a list of source ids.")),
         };
         let set = |v: &[String]| -> BTreeSet<String> { v.iter().cloned().collect() };
-        let sources = match (refs, legacy) {
-            (Some(r), Some(l)) if set(&r) != set(&l) => {
-                if set(&r) == set(&current.sources) {
-                    l
-                } else if set(&l) == set(&current.sources) {
-                    r
-                } else {
-                    return Err(bad(
-                        "'provisioningConfig.managedResourceRefs' and the deprecated 'managedSources' list different sources: send one of them.",
-                    ));
-                }
-            }
-            (Some(r), _) => r,
-            (None, Some(l)) => l,
-            (None, None) => Vec::new(),
-        };
+        let sources = in_step(
+            refs,
+            legacy,
+            Some(&current.sources),
+            |a, b| set(a) == set(b),
+            "'provisioningConfig.managedResourceRefs' and the deprecated 'managedSources' list different sources: send one of them.",
+        )?
+        .unwrap_or_default();
         if sources.len() > 250 {
             return Err(bad("An integration may manage at most 250 sources."));
         }
@@ -600,5 +605,22 @@ impl QueuedCheckConfigDetails {
             )?,
             max_days: number("provisioningMaxStatusCheckDays", StatusCheck::MAX_DAYS)?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_draft_does_not_show_its_attribute_values() {
+        let body = serde_json::json!({"name": "n", "description": "d", "type": "JiraSDIM",
+            "attributes": {"apiToken": "CANARY-1"}});
+        let draft = Draft::parse(&body, &Current::default()).unwrap();
+        let shown = format!("{draft:?}");
+        assert!(
+            shown.contains("apiToken") && !shown.contains("CANARY-1"),
+            "{shown}"
+        );
     }
 }
