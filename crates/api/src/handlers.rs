@@ -5,6 +5,7 @@ pub mod oauth_clients;
 pub mod ops;
 pub mod pats;
 pub mod service_desk;
+pub mod service_desk_config;
 pub mod token;
 
 use crate::AppState;
@@ -32,13 +33,16 @@ pub fn bind(operation: &str) -> Option<Bind> {
         "patchServiceDeskIntegration" => |f| on(f, service_desk::patch_service_desk_integration),
         "deleteServiceDeskIntegration" => |f| on(f, service_desk::delete_service_desk_integration),
         "getServiceDeskIntegrationTypes" => {
-            |f| on(f, service_desk::get_service_desk_integration_types)
+            |f| on(f, service_desk_config::get_service_desk_integration_types)
         }
-        "getServiceDeskIntegrationTemplate" => {
-            |f| on(f, service_desk::get_service_desk_integration_template)
-        }
-        "getStatusCheckDetails" => |f| on(f, service_desk::get_status_check_details),
-        "updateStatusCheckDetails" => |f| on(f, service_desk::update_status_check_details),
+        "getServiceDeskIntegrationTemplate" => |f| {
+            on(
+                f,
+                service_desk_config::get_service_desk_integration_template,
+            )
+        },
+        "getStatusCheckDetails" => |f| on(f, service_desk_config::get_status_check_details),
+        "updateStatusCheckDetails" => |f| on(f, service_desk_config::update_status_check_details),
         "createIdentity" => |f| on(f, admin::create_identity),
         "createIdentityPersonalAccessToken" => {
             |f| on(f, admin::create_identity_personal_access_token)

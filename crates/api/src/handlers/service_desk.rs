@@ -1,5 +1,6 @@
 //! `/service-desk-integrations`: the service desks that manual provisioning is sent to as
-//! tickets, their types and templates, and the tenant's queued-ticket status-check configuration.
+//! tickets (their types, templates and the status-check configuration are in
+//! [`super::service_desk_config`]).
 //!
 //! Who may call (ORG_ADMIN or SERVICE_DESK_ADMIN, with the `idn:service-desk-integration:read` or
 //! `:manage` scope) is enforced by the route guard. A write checks the body, the attributes
@@ -11,8 +12,7 @@ use crate::auth::{secrets, Caller};
 use crate::error::ApiError;
 use crate::extract::{page_response, ApiJson, QueryMap};
 use crate::wire::service_desk::{
-    Current, Draft, QueuedCheckConfigDetails, ServiceDeskIntegrationDto,
-    ServiceDeskIntegrationTemplateDto, ServiceDeskIntegrationTemplateType, FIELDS,
+    apply_replacements, replace_operations, Current, Draft, ServiceDeskIntegrationDto,
 };
 use crate::AppState;
 use axum::extract::{Path, State};
@@ -21,7 +21,7 @@ use axum::response::Response;
 use axum::Json;
 use gatehouse_domain::sealed::SealKey;
 use gatehouse_domain::service_desk::{
-    prepare_attributes, seal_context, IntegrationType, StoredAttributes, SEAL_PURPOSE,
+    prepare_attributes, seal_context, StoredAttributes, SEAL_PURPOSE,
 };
 use gatehouse_domain::Timestamp;
 use gatehouse_filter::{Field, FieldKind, FilterSpec, Op, SortSpec};
@@ -313,118 +313,6 @@ pub async fn put_service_desk_integration(
     )))
 }
 
-/// Fields a PATCH may not replace.
-const READ_ONLY: &[&str] = &[
-    "/id",
-    "/created",
-    "/modified",
-    "/provisioningConfig/universalManager",
-];
-
-/// Reads a PATCH body: a JSON Patch array (the current spec) or `{"operations": [...]}` (the
-/// v3 schema of 2022–2025, the Go SDK's `PatchServiceDeskIntegrationRequest`). Only `replace` is
-/// allowed: any other operation, or a read-only path, is a 403 as SailPoint documents.
-fn replace_operations(body: Value) -> Result<Vec<(String, Value)>, ApiError> {
-    let ops =
-        match body {
-            Value::Array(ops) => ops,
-            Value::Object(mut m)
-                if m.len() == 1 && m.get("operations").is_some_and(Value::is_array) =>
-            {
-                match m.remove("operations") {
-                    Some(Value::Array(ops)) => ops,
-                    _ => Vec::new(),
-                }
-            }
-            _ => return Err(ApiError::bad_request(
-                "The body must be a JSON Patch array of operations, or {\"operations\": [...]}.",
-            )),
-        };
-    if ops.is_empty() {
-        return Err(ApiError::bad_request("The patch has no operations."));
-    }
-    let mut parsed = Vec::with_capacity(ops.len());
-    for (n, op) in ops.into_iter().enumerate() {
-        let Value::Object(mut op) = op else {
-            return Err(ApiError::bad_request(format!(
-                "Patch operation {n} must be an object with op, path and value."
-            )));
-        };
-        let kind = match op.get("op") {
-            Some(Value::String(k))
-                if ["add", "remove", "replace", "move", "copy", "test"].contains(&k.as_str()) =>
-            {
-                k.clone()
-            }
-            _ => {
-                return Err(ApiError::bad_request(format!(
-                "Patch operation {n}: 'op' must be one of add, remove, replace, move, copy, test."
-            )))
-            }
-        };
-        let path = match op.get("path") {
-            Some(Value::String(p)) if p.starts_with('/') => p.clone(),
-            _ => {
-                return Err(ApiError::bad_request(format!(
-                    "Patch operation {n}: 'path' must be a JSON Pointer such as /description."
-                )))
-            }
-        };
-        parsed.push((kind, path, op.remove("value")));
-    }
-    if let Some((kind, path, _)) = parsed.iter().find(|(k, _, _)| k != "replace") {
-        return Err(ApiError::Forbidden(format!(
-            "Only replace operations are allowed on a service desk integration; '{kind}' at '{path}' is not."
-        )));
-    }
-    parsed
-        .into_iter()
-        .enumerate()
-        .map(|(n, (_, path, value))| {
-            if let Some(ro) = READ_ONLY
-                .iter()
-                .find(|ro| path == **ro || path.starts_with(&format!("{ro}/")))
-            {
-                return Err(ApiError::Forbidden(format!("'{}' is read-only.", &ro[1..])));
-            }
-            let root = path[1..].split('/').next().unwrap_or_default();
-            if !FIELDS.contains(&root) {
-                return Err(ApiError::illegal(format!(
-                    "Patch operation {n}: '{root}' is not a field of a service desk integration."
-                )));
-            }
-            let value = value.ok_or_else(|| {
-                ApiError::bad_request(format!("Patch operation {n}: replace needs a 'value'."))
-            })?;
-            Ok((path, value))
-        })
-        .collect()
-}
-
-/// Applies `replace` operations to `doc`. Replacing a member an object does not have yet adds it
-/// (so `/attributes/assignmentGroup` can be set with the only operation allowed).
-fn apply_replacements(doc: &mut Value, ops: Vec<(String, Value)>) -> Result<(), ApiError> {
-    for (path, value) in ops {
-        if let Some(target) = doc.pointer_mut(&path) {
-            *target = value;
-            continue;
-        }
-        let (parent, last) = path.rsplit_once('/').unwrap_or(("", &path));
-        let member = last.replace("~1", "/").replace("~0", "~");
-        match doc.pointer_mut(parent).and_then(Value::as_object_mut) {
-            Some(object) => {
-                object.insert(member, value);
-            }
-            None => {
-                return Err(ApiError::illegal(format!(
-                    "The patch cannot be applied: there is nothing at '{parent}'."
-                )))
-            }
-        }
-    }
-    Ok(())
-}
-
 /// `PATCH /service-desk-integrations/{id}` (`patchServiceDeskIntegration`): `replace` only; the
 /// result must be a valid integration, or nothing changes.
 pub async fn patch_service_desk_integration(
@@ -463,55 +351,4 @@ pub async fn delete_service_desk_integration(
     }
     tracing::info!(service_desk_integration.id = %id, "deleted service desk integration {id}");
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// `GET /service-desk-integrations/types` (`getServiceDeskIntegrationTypes`).
-pub async fn get_service_desk_integration_types(
-    _caller: Caller,
-) -> Json<Vec<ServiceDeskIntegrationTemplateType>> {
-    Json(IntegrationType::all().iter().map(Into::into).collect())
-}
-
-/// `GET /service-desk-integrations/templates/{scriptName}` (`getServiceDeskIntegrationTemplate`).
-pub async fn get_service_desk_integration_template(
-    _caller: Caller,
-    Path(script_name): Path<String>,
-) -> Result<Json<ServiceDeskIntegrationTemplateDto>, ApiError> {
-    IntegrationType::by_script_name(&script_name)
-        .map(|t| Json(t.into()))
-        .ok_or_else(|| {
-            ApiError::NotFound(format!(
-                "There is no service desk integration template '{script_name}'; see /service-desk-integrations/types."
-            ))
-        })
-}
-
-/// `GET /service-desk-integrations/status-check-configuration` (`getStatusCheckDetails`): the
-/// tenant's values, or SailPoint's defaults (30 minutes, 2 days) until set.
-pub async fn get_status_check_details(
-    State(state): State<AppState>,
-    caller: Caller,
-) -> Result<Json<QueuedCheckConfigDetails>, ApiError> {
-    let tenant = caller.tenant().to_owned();
-    let check = state
-        .store()
-        .read(move |c| service_desk::status_check(c, &tenant))
-        .await?;
-    Ok(Json(check.into()))
-}
-
-/// `PUT /service-desk-integrations/status-check-configuration` (`updateStatusCheckDetails`).
-pub async fn update_status_check_details(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiJson(body): ApiJson<Value>,
-) -> Result<Json<QueuedCheckConfigDetails>, ApiError> {
-    let check = QueuedCheckConfigDetails::parse(&body)?;
-    let tenant = caller.tenant().to_owned();
-    let now = state.clock().now();
-    state
-        .store()
-        .write(move |c| service_desk::put_status_check(c, &tenant, &check, now))
-        .await?;
-    Ok(Json(check.into()))
 }
