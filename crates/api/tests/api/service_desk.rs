@@ -447,6 +447,40 @@ async fn patch_allows_only_replace() {
         .admin("GET", &format!("/v3/service-desk-integrations/{id}"), None)
         .await;
     assert_eq!(now.body, created);
+    // Replacing a reference or its deprecated twin by null / [] removes it.
+    let with_source = create(&app, snow("Sourced", &cat, &[2])).await;
+    let sid = with_source["id"].as_str().unwrap();
+    for (ops, gone) in [
+        (
+            json!([{"op": "replace", "path": "/clusterRef", "value": null}]),
+            "clusterRef",
+        ),
+        (
+            json!([{"op": "replace", "path": "/managedSources", "value": []}]),
+            "managedSources",
+        ),
+    ] {
+        let r = app
+            .admin(
+                "PATCH",
+                &format!("/v3/service-desk-integrations/{sid}"),
+                Some(ops),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        match gone {
+            "clusterRef" => {
+                assert!(r.body.get("clusterRef").is_none() && r.body.get("cluster").is_none())
+            }
+            _ => {
+                assert_eq!(r.body["managedSources"], json!([]));
+                assert_eq!(
+                    r.body["provisioningConfig"]["managedResourceRefs"],
+                    json!([])
+                );
+            }
+        }
+    }
     let missing = app
         .admin(
             "PATCH",

@@ -91,27 +91,33 @@ fn reference(v: Option<&Value>, field: &str, kind: &str) -> Result<Option<String
 }
 
 /// Picks between a reference and its deprecated twin (`clusterRef`/`cluster`,
-/// `managedResourceRefs`/`managedSources`). When both are sent and differ, the one that differs
-/// from the current value is the change (a client edited one and echoed the other); when neither
-/// is the current value, the request is ambiguous and refused with `conflict`.
+/// `managedResourceRefs`/`managedSources`). Each is `None` when not sent, `Some(None)` when sent
+/// as null. When both are sent and differ, the one that differs from the current value is the
+/// change (a client edited one and echoed the other, or a PATCH replaced one of them); when
+/// neither is the current value, the request is ambiguous and refused with `conflict`.
 fn in_step<T>(
-    new: Option<T>,
-    legacy: Option<T>,
+    new: Option<Option<T>>,
+    legacy: Option<Option<T>>,
     current: Option<&T>,
     same: impl Fn(&T, &T) -> bool,
     conflict: &str,
 ) -> Result<Option<T>, ApiError> {
+    let eq = |a: Option<&T>, b: Option<&T>| match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => same(a, b),
+        _ => false,
+    };
     match (new, legacy) {
-        (Some(a), Some(b)) if !same(&a, &b) => {
-            if current.is_some_and(|c| same(c, &a)) {
-                Ok(Some(b))
-            } else if current.is_some_and(|c| same(c, &b)) {
-                Ok(Some(a))
+        (Some(a), Some(b)) if !eq(a.as_ref(), b.as_ref()) => {
+            if eq(b.as_ref(), current) {
+                Ok(a)
+            } else if eq(a.as_ref(), current) {
+                Ok(b)
             } else {
                 Err(bad(conflict))
             }
         }
-        (a, b) => Ok(a.or(b)),
+        (a, b) => Ok(a.or(b).flatten()),
     }
 }
 
@@ -156,9 +162,14 @@ impl Draft {
             Some(_) => return Err(bad("'attributes' must be an object.")),
         };
         let owner = reference(m.get("ownerRef"), "ownerRef", "IDENTITY")?;
+        let sent = |field: &str| m.contains_key(field);
         let cluster = in_step(
-            reference(m.get("clusterRef"), "clusterRef", "CLUSTER")?,
-            opt_str(m, "cluster")?.filter(|c| !c.is_empty()),
+            sent("clusterRef")
+                .then(|| reference(m.get("clusterRef"), "clusterRef", "CLUSTER"))
+                .transpose()?,
+            sent("cluster")
+                .then(|| opt_str(m, "cluster").map(|c| c.filter(|c| !c.is_empty())))
+                .transpose()?,
             current.cluster.as_ref(),
             |a, b| a == b,
             "'clusterRef' and the deprecated 'cluster' name different clusters: send one of them.",
@@ -181,7 +192,8 @@ impl Draft {
         });
         let (provisioning, refs) = provisioning_config(m.get("provisioningConfig"))?;
         let legacy = match m.get("managedSources") {
-            None | Some(Value::Null) => None,
+            None => None,
+            Some(Value::Null) => Some(Vec::new()),
             Some(Value::Array(items)) => Some(
                 items
                     .iter()
@@ -193,8 +205,8 @@ impl Draft {
         };
         let set = |v: &[String]| -> BTreeSet<String> { v.iter().cloned().collect() };
         let sources = in_step(
-            refs,
-            legacy,
+            refs.map(Some),
+            legacy.map(Some),
             Some(&current.sources),
             |a, b| set(a) == set(b),
             "'provisioningConfig.managedResourceRefs' and the deprecated 'managedSources' list different sources: send one of them.",
@@ -224,7 +236,7 @@ impl Draft {
 }
 
 /// Reads `provisioningConfig`: the stored part and the managed source ids (`None` when
-/// `managedResourceRefs` was not sent).
+/// `managedResourceRefs` was not sent; empty when sent as null).
 fn provisioning_config(v: Option<&Value>) -> Result<(Provisioning, Option<Vec<String>>), ApiError> {
     let p = match v {
         None | Some(Value::Null) => return Ok((Provisioning::default(), None)),
@@ -241,7 +253,8 @@ fn provisioning_config(v: Option<&Value>) -> Result<(Provisioning, Option<Vec<St
         Some(_) => return Err(bad("'provisioningConfig.universalManager' must be a boolean.")),
     }
     let refs = match p.get("managedResourceRefs") {
-        None | Some(Value::Null) => None,
+        None => None,
+        Some(Value::Null) => Some(Vec::new()),
         Some(Value::Array(items)) => Some(
             items
                 .iter()
