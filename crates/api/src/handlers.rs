@@ -4,6 +4,8 @@ pub mod admin;
 pub mod oauth_clients;
 pub mod ops;
 pub mod pats;
+pub mod service_desk;
+pub mod service_desk_config;
 pub mod token;
 
 use crate::AppState;
@@ -24,6 +26,23 @@ pub fn bind(operation: &str) -> Option<Bind> {
         "createPersonalAccessToken" => |f| on(f, pats::create_personal_access_token),
         "patchPersonalAccessToken" => |f| on(f, pats::patch_personal_access_token),
         "deletePersonalAccessToken" => |f| on(f, pats::delete_personal_access_token),
+        "getServiceDeskIntegrations" => |f| on(f, service_desk::get_service_desk_integrations),
+        "createServiceDeskIntegration" => |f| on(f, service_desk::create_service_desk_integration),
+        "getServiceDeskIntegration" => |f| on(f, service_desk::get_service_desk_integration),
+        "putServiceDeskIntegration" => |f| on(f, service_desk::put_service_desk_integration),
+        "patchServiceDeskIntegration" => |f| on(f, service_desk::patch_service_desk_integration),
+        "deleteServiceDeskIntegration" => |f| on(f, service_desk::delete_service_desk_integration),
+        "getServiceDeskIntegrationTypes" => {
+            |f| on(f, service_desk_config::get_service_desk_integration_types)
+        }
+        "getServiceDeskIntegrationTemplate" => |f| {
+            on(
+                f,
+                service_desk_config::get_service_desk_integration_template,
+            )
+        },
+        "getStatusCheckDetails" => |f| on(f, service_desk_config::get_status_check_details),
+        "updateStatusCheckDetails" => |f| on(f, service_desk_config::update_status_check_details),
         "createIdentity" => |f| on(f, admin::create_identity),
         "createIdentityPersonalAccessToken" => {
             |f| on(f, admin::create_identity_personal_access_token)

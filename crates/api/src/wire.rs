@@ -2,6 +2,7 @@
 
 pub mod oauth_clients;
 pub mod pats;
+pub mod service_desk;
 
 use gatehouse_domain::Timestamp;
 

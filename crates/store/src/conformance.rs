@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
 
 use crate::jobs::{self, JobState, NewJob, Retry};
-use crate::{oauth_clients, pats, settings, tenants, Store, StoreError};
+use crate::{oauth_clients, pats, service_desk, settings, tenants, Store, StoreError};
 use gatehouse_domain::Timestamp;
 
 const T0: Timestamp = Timestamp(1_700_000_000_000);
@@ -26,6 +26,8 @@ pub const CHECKS: &[&str] = &[
     "filters_compile_to_working_sql",
     "oauth_client_and_pat_round_trip",
     "settings_upsert",
+    "service_desk_round_trip",
+    "service_desk_refusals",
 ];
 
 /// Runs check `name` against `store`.
@@ -44,6 +46,8 @@ pub async fn run(name: &str, store: &Store) {
         "filters_compile_to_working_sql" => filters_compile_to_working_sql(store).await,
         "oauth_client_and_pat_round_trip" => oauth_client_and_pat_round_trip(store).await,
         "settings_upsert" => settings_upsert(store).await,
+        "service_desk_round_trip" => service_desk_round_trip(store).await,
+        "service_desk_refusals" => service_desk_refusals(store).await,
         other => panic!("no conformance check named {other}"),
     }
 }
@@ -498,4 +502,323 @@ async fn settings_upsert(store: &Store) {
         .unwrap();
     let got = store.read(|c| settings::get(c, "t1", "x")).await.unwrap();
     assert_eq!(got, Some(serde_json::json!({"a": 2})));
+}
+
+/// An identity `i1` ("Alice"), a cluster `c1` and sources `s1`..`s3` in tenant `t1`.
+async fn service_desk_catalog(store: &Store) {
+    tenant(store, "t1").await;
+    store
+        .write(|c| {
+            c.execute(
+                "insert into identity (id, tenant_id, name, display_name, created, modified) values ('i1', 't1', 'alice', 'Alice', 0, 0)",
+                &[],
+            )?;
+            c.execute(
+                "insert into managed_cluster (id, tenant_id, name, type, created, modified) values ('c1', 't1', 'VA cluster', 'idn', 0, 0)",
+                &[],
+            )?;
+            for n in 1..=3 {
+                c.execute(
+                    &format!("insert into source (id, tenant_id, name, created, modified) values ('s{n}', 't1', 'Source {n}', 0, 0)"),
+                    &[],
+                )?;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+}
+
+fn integration(id: &str, name: &str, sources: &[&str]) -> service_desk::Integration {
+    service_desk::Integration {
+        id: id.into(),
+        tenant_id: "t1".into(),
+        name: name.into(),
+        description: "d".into(),
+        type_name: "ServiceNowSDIM".into(),
+        owner: Some(service_desk::Ref::to("i1")),
+        cluster: Some(service_desk::Ref::to("c1")),
+        managed_sources: sources.iter().map(|s| service_desk::Ref::to(*s)).collect(),
+        before_provisioning_rule: Some(serde_json::json!({"type": "RULE", "id": "r1"})),
+        provisioning: service_desk::Provisioning {
+            plan_initializer_script: None,
+            no_provisioning_requests: true,
+            provisioning_request_expiration: Some(7),
+        },
+        attributes: serde_json::json!({"url": "https://x", "password": "********"})
+            .as_object()
+            .cloned()
+            .unwrap(),
+        secrets: [("/password".to_owned(), "v1:abc".to_owned())].into(),
+        created: T0,
+        modified: T0,
+    }
+}
+
+static SDIM_FILTERS: gatehouse_filter::FilterSpec = gatehouse_filter::FilterSpec {
+    fields: &[
+        gatehouse_filter::Field {
+            name: "name",
+            column: "i.name",
+            kind: gatehouse_filter::FieldKind::TextCi,
+            ops: &[gatehouse_filter::Op::Eq],
+        },
+        gatehouse_filter::Field {
+            name: "cluster",
+            column: "i.cluster_id",
+            kind: gatehouse_filter::FieldKind::Text,
+            ops: &[gatehouse_filter::Op::Eq, gatehouse_filter::Op::In],
+        },
+    ],
+};
+
+async fn service_desk_round_trip(store: &Store) {
+    service_desk_catalog(store).await;
+    let a = integration("a", "Beta desk", &["s2", "s1"]);
+    let b = integration("b", "alpha desk", &["s3"]);
+    let (x, y) = (a.clone(), b.clone());
+    store
+        .write(move |c| {
+            service_desk::insert(c, &x)?;
+            service_desk::insert(c, &y)
+        })
+        .await
+        .unwrap();
+    let got = store
+        .read(|c| service_desk::get(c, "t1", "a"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.owner.as_ref().unwrap().name.as_deref(), Some("Alice"));
+    assert_eq!(
+        got.cluster.as_ref().unwrap().name.as_deref(),
+        Some("VA cluster")
+    );
+    let names: Vec<_> = got
+        .managed_sources
+        .iter()
+        .map(|s| (s.id.as_str(), s.name.as_deref().unwrap()))
+        .collect();
+    assert_eq!(
+        names,
+        vec![("s2", "Source 2"), ("s1", "Source 1")],
+        "in the order given"
+    );
+    assert_eq!(got.secrets, a.secrets);
+    assert_eq!(got.attributes, a.attributes);
+    assert_eq!(got.provisioning, a.provisioning);
+    assert!(store
+        .read(|c| service_desk::get(c, "t2", "a"))
+        .await
+        .unwrap()
+        .is_none());
+
+    let page = |filter: Option<&'static str>, order: &'static str, offset: i64, limit: i64| async move {
+        let f = filter.map(|f| gatehouse_filter::compile_filters(f, &SDIM_FILTERS, 2).unwrap());
+        let f2 = f.clone();
+        store
+            .read(move |c| {
+                let list = service_desk::list(c, "t1", f, order, offset, limit)?;
+                let n = service_desk::count(c, "t1", f2)?;
+                Ok((
+                    list.into_iter()
+                        .map(|i| (i.id, i.managed_sources.len()))
+                        .collect::<Vec<_>>(),
+                    n,
+                ))
+            })
+            .await
+            .unwrap()
+    };
+    assert_eq!(
+        page(None, " order by lower(i.name) asc, i.id asc", 0, 10).await,
+        (vec![("b".into(), 1), ("a".into(), 2)], 2)
+    );
+    assert_eq!(
+        page(None, " order by lower(i.name) desc, i.id asc", 0, 1).await,
+        (vec![("a".into(), 2)], 2)
+    );
+    assert_eq!(
+        page(None, " order by lower(i.name) asc, i.id asc", 1, 5).await,
+        (vec![("a".into(), 2)], 2)
+    );
+    assert_eq!(
+        page(Some("name eq \"ALPHA DESK\""), "", 0, 10).await,
+        (vec![("b".into(), 1)], 1)
+    );
+    assert_eq!(
+        page(Some("cluster in (\"c1\", \"zz\")"), " order by i.id", 0, 10)
+            .await
+            .1,
+        2
+    );
+    assert_eq!(
+        page(Some("cluster eq \"zz\""), "", 0, 10).await,
+        (vec![], 0)
+    );
+
+    let mut changed = a.clone();
+    changed.name = "Gamma".into();
+    changed.managed_sources = vec![service_desk::Ref::to("s1")];
+    changed.owner = None;
+    changed.modified = T0.plus_seconds(5);
+    changed.created = T0.plus_seconds(99);
+    let ch = changed.clone();
+    assert!(store
+        .write(move |c| service_desk::update(c, &ch))
+        .await
+        .unwrap());
+    let got = store
+        .read(|c| service_desk::get(c, "t1", "a"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.name, "Gamma");
+    assert_eq!(got.owner, None);
+    assert_eq!(got.created, T0, "created is kept");
+    assert_eq!(got.modified, T0.plus_seconds(5));
+    assert_eq!(got.managed_sources.len(), 1);
+    let mut ghost = changed.clone();
+    ghost.id = "nope".into();
+    assert!(!store
+        .write(move |c| service_desk::update(c, &ghost))
+        .await
+        .unwrap());
+
+    // A source is managed by at most one integration, even if a caller skips the check.
+    let dup = integration("c", "Other", &["s3"]);
+    let err = store
+        .write(move |c| service_desk::insert(c, &dup))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    // Names are unique without regard to case.
+    let dup = integration("d", "GAMMA", &[]);
+    let err = store
+        .write(move |c| service_desk::insert(c, &dup))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+
+    assert!(store
+        .write(|c| service_desk::delete(c, "t1", "a"))
+        .await
+        .unwrap());
+    assert!(!store
+        .write(|c| service_desk::delete(c, "t1", "a"))
+        .await
+        .unwrap());
+    let links = store
+        .read(|c| {
+            c.query_one("select count(*) from service_desk_managed_source", &[])?
+                .int(0)
+        })
+        .await
+        .unwrap();
+    assert_eq!(links, 1, "only b's link is left");
+
+    // Status checks: SailPoint's defaults until set.
+    use gatehouse_domain::service_desk::StatusCheck;
+    let dflt = store
+        .read(|c| service_desk::status_check(c, "t1"))
+        .await
+        .unwrap();
+    assert_eq!(
+        dflt,
+        StatusCheck {
+            interval_minutes: 30,
+            max_days: 2
+        }
+    );
+    store
+        .write(|c| {
+            service_desk::put_status_check(
+                c,
+                "t1",
+                &StatusCheck {
+                    interval_minutes: 5,
+                    max_days: 9,
+                },
+                T0,
+            )
+        })
+        .await
+        .unwrap();
+    let set = store
+        .read(|c| service_desk::status_check(c, "t1"))
+        .await
+        .unwrap();
+    assert_eq!(
+        set,
+        StatusCheck {
+            interval_minutes: 5,
+            max_days: 9
+        }
+    );
+
+    store.write(|c| tenants::reset(c, "t1", &[])).await.unwrap();
+    let left = store
+        .read(|c| {
+            Ok((
+                service_desk::count(c, "t1", None)?,
+                service_desk::status_check(c, "t1")?,
+            ))
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        left,
+        (0, StatusCheck::default()),
+        "a reset empties the tenant"
+    );
+}
+
+async fn service_desk_refusals(store: &Store) {
+    use service_desk::Refusal;
+    service_desk_catalog(store).await;
+    let a = integration("a", "Desk", &["s1"]);
+    let x = a.clone();
+    store
+        .write(move |c| service_desk::insert(c, &x))
+        .await
+        .unwrap();
+    let check = |i: service_desk::Integration| async move {
+        store
+            .read(move |c| service_desk::check(c, &i))
+            .await
+            .unwrap()
+    };
+    assert_eq!(
+        check(a.clone()).await,
+        None,
+        "an integration does not conflict with itself"
+    );
+    assert_eq!(
+        check(integration("b", "desk", &[])).await,
+        Some(Refusal::NameTaken)
+    );
+    let mut no_owner = integration("b", "Other", &[]);
+    no_owner.owner = Some(service_desk::Ref::to("ghost"));
+    assert_eq!(
+        check(no_owner).await,
+        Some(Refusal::NoSuchOwner("ghost".into()))
+    );
+    let mut no_cluster = integration("b", "Other", &[]);
+    no_cluster.cluster = Some(service_desk::Ref::to("ghost"));
+    assert_eq!(
+        check(no_cluster).await,
+        Some(Refusal::NoSuchCluster("ghost".into()))
+    );
+    assert_eq!(
+        check(integration("b", "Other", &["s2", "ghost"])).await,
+        Some(Refusal::NoSuchSource("ghost".into()))
+    );
+    assert_eq!(
+        check(integration("b", "Other", &["s2", "s1"])).await,
+        Some(Refusal::SourceManaged {
+            source_id: "s1".into(),
+            by: "Desk".into()
+        })
+    );
+    assert_eq!(check(integration("b", "Other", &["s2", "s3"])).await, None);
 }

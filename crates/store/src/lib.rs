@@ -21,6 +21,7 @@ pub mod conformance;
 pub mod keys;
 pub mod oauth_clients;
 pub mod pats;
+pub mod service_desk;
 pub mod settings;
 pub mod tenants;
 

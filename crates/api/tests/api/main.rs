@@ -9,4 +9,6 @@ mod docs;
 mod oauth_clients;
 mod pats;
 mod routing;
+mod service_desk;
+mod service_desk_secrets;
 mod support;
