@@ -157,11 +157,26 @@ impl Compiler<'_> {
             let Param::Text(text) = param else {
                 return Err(bad(name, "expected a double-quoted string"));
             };
+            let folded = text.to_lowercase();
             let mut pattern = String::from(if op == Op::Co { "%" } else { "" });
-            pattern.push_str(&like_escape(&text.to_lowercase()));
+            pattern.push_str(&like_escape(&folded));
             pattern.push('%');
             let p = self.bind(Param::Text(pattern));
-            return Ok(format!("lower({col}) like {p} escape '\\'"));
+            let like = format!("lower({col}) like {p} escape '\\'");
+            if op == Op::Co || folded.is_empty() {
+                return Ok(like);
+            }
+            // A prefix is also the half-open range [prefix, successor): the same rows under a
+            // binary collation, and a range that an index on lower(column) can serve on both
+            // engines (neither uses an expression index for `like`). The `like` stays the test.
+            let lo = self.bind(Param::Text(folded.clone()));
+            return Ok(match successor(&folded) {
+                Some(next) => {
+                    let hi = self.bind(Param::Text(next));
+                    format!("(lower({col}) >= {lo} and lower({col}) < {hi} and {like})")
+                }
+                None => format!("(lower({col}) >= {lo} and {like})"),
+            });
         }
         let lhs = column_expr(field);
         let p = self.bind(param);
@@ -275,6 +290,24 @@ fn describe(value: &Literal) -> String {
 pub(crate) fn epoch_millis(text: &str) -> Option<i64> {
     let dt = OffsetDateTime::parse(text, &Rfc3339).ok()?;
     i64::try_from(dt.unix_timestamp_nanos().div_euclid(1_000_000)).ok()
+}
+
+/// The least string greater than every string that starts with `prefix` (in code-point order,
+/// which is byte order in UTF-8): `prefix` with its last character incremented, dropping trailing
+/// characters that cannot be. `None` when there is none (every character is `char::MAX`).
+fn successor(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = match u32::from(last) + 1 {
+            0xD800 => Some('\u{E000}'),
+            n => char::from_u32(n),
+        };
+        if let Some(c) = next {
+            chars.push(c);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
 }
 
 /// Escapes `\`, `%` and `_` for a `like ... escape '\'` pattern.

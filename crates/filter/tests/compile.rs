@@ -34,8 +34,8 @@ fn text_operators() {
         ),
         (
             r#"id sw "Ab""#,
-            r"lower(t.id) like $1 escape '\'",
-            vec![t("ab%")],
+            r"(lower(t.id) >= $2 and lower(t.id) < $3 and lower(t.id) like $1 escape '\')",
+            vec![t("ab%"), t("ab"), t("ac")],
         ),
         (
             r#"id co "50%_a\\b""#,
@@ -44,8 +44,28 @@ fn text_operators() {
         ),
         (
             r#"id sw "%""#,
+            r"(lower(t.id) >= $2 and lower(t.id) < $3 and lower(t.id) like $1 escape '\')",
+            vec![t(r"\%%"), t("%"), t("&")],
+        ),
+        (
+            r#"id sw """#,
             r"lower(t.id) like $1 escape '\'",
-            vec![t(r"\%%")],
+            vec![t("%")],
+        ),
+        (
+            "id sw \"a\u{10FFFF}\"",
+            r"(lower(t.id) >= $2 and lower(t.id) < $3 and lower(t.id) like $1 escape '\')",
+            vec![t("a\u{10FFFF}%"), t("a\u{10FFFF}"), t("b")],
+        ),
+        (
+            "id sw \"\u{10FFFF}\"",
+            r"(lower(t.id) >= $2 and lower(t.id) like $1 escape '\')",
+            vec![t("\u{10FFFF}%"), t("\u{10FFFF}")],
+        ),
+        (
+            "id sw \"a\u{D7FF}\"",
+            r"(lower(t.id) >= $2 and lower(t.id) < $3 and lower(t.id) like $1 escape '\')",
+            vec![t("a\u{D7FF}%"), t("a\u{D7FF}"), t("a\u{E000}")],
         ),
         (
             r#"id in ("A", "b")"#,
@@ -87,8 +107,8 @@ fn case_insensitive_text() {
         ),
         (
             r#"name sw "JO""#,
-            r"lower(name) like $1 escape '\'",
-            vec![t("jo%")],
+            r"(lower(name) >= $2 and lower(name) < $3 and lower(name) like $1 escape '\')",
+            vec![t("jo%"), t("jo"), t("jp")],
         ),
         ("name eq null", "name is null", vec![]),
     ]);
