@@ -110,11 +110,15 @@ impl Compiler<'_> {
             .ok_or_else(|| FilterError::UnknownField {
                 field: name.to_string(),
             })?;
-        let kind_supports = match op {
+        let kind_supports = if field.kind == FieldKind::TextSet {
+            matches!(op, Op::Eq | Op::In)
+        } else {
+            match op {
             Op::Co | Op::Sw => matches!(field.kind, FieldKind::Text | FieldKind::TextCi),
             Op::Gt | Op::Ge | Op::Lt | Op::Le => field.kind != FieldKind::Bool,
             Op::Ca => false,
             Op::Eq | Op::Ne | Op::In | Op::Pr | Op::IsNull => true,
+            }
         };
         if !field.allows(op) || !kind_supports {
             return Err(FilterError::OperatorNotAllowed {
@@ -142,6 +146,9 @@ impl Compiler<'_> {
         }
         let field = self.field(name, op)?;
         let col = field.column;
+        if *value == Literal::Null && field.kind == FieldKind::TextSet {
+            return Err(bad(name, "null cannot be compared with a set of values"));
+        }
         if *value == Literal::Null {
             return match op {
                 Op::Eq => Ok(format!("{col} is null")),
@@ -153,6 +160,10 @@ impl Compiler<'_> {
             };
         }
         let param = to_param(field, name, value)?;
+        if field.kind == FieldKind::TextSet {
+            let p = self.bind(param);
+            return Ok(format!("{p} in ({col})"));
+        }
         if matches!(op, Op::Co | Op::Sw) {
             let Param::Text(text) = param else {
                 return Err(bad(name, "expected a double-quoted string"));
@@ -217,6 +228,13 @@ impl Compiler<'_> {
             let param = to_param(field, name, value)?;
             placeholders.push(self.bind(param));
         }
+        if field.kind == FieldKind::TextSet {
+            let any: Vec<String> = placeholders
+                .iter()
+                .map(|p| format!("{p} in ({})", field.column))
+                .collect();
+            return Ok(format!("({})", any.join(" or ")));
+        }
         Ok(format!(
             "{} in ({})",
             column_expr(field),
@@ -244,7 +262,7 @@ fn bad(name: &str, message: impl Into<String>) -> FilterError {
 /// Checks a (non-null) literal against the field's kind and converts it.
 fn to_param(field: &Field, name: &str, value: &Literal) -> Result<Param, FilterError> {
     match (field.kind, value) {
-        (FieldKind::Text, Literal::Str(s)) => Ok(Param::Text(s.clone())),
+        (FieldKind::Text | FieldKind::TextSet, Literal::Str(s)) => Ok(Param::Text(s.clone())),
         (FieldKind::TextCi, Literal::Str(s)) => Ok(Param::Text(s.to_lowercase())),
         (FieldKind::Int, Literal::Int(n)) => Ok(Param::Int(*n)),
         (FieldKind::Bool, Literal::Bool(b)) => Ok(Param::Bool(*b)),
@@ -261,7 +279,7 @@ fn to_param(field: &Field, name: &str, value: &Literal) -> Result<Param, FilterE
         }
         (kind, other) => {
             let expected = match kind {
-                FieldKind::Text | FieldKind::TextCi => "a double-quoted string",
+                FieldKind::Text | FieldKind::TextCi | FieldKind::TextSet => "a double-quoted string",
                 FieldKind::Int => "an integer",
                 FieldKind::Bool => "true or false",
                 FieldKind::DateTime => "an RFC 3339 date-time such as 2023-02-05T10:59:27.214Z",

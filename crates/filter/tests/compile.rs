@@ -234,3 +234,40 @@ fn longest_flat_chain_compiles() {
     assert_eq!(frag.params, vec![Param::Int(1); 200]);
     assert!(frag.sql.ends_with("cnt = $200)"));
 }
+
+#[test]
+fn text_sets() {
+    check(vec![
+        (
+            r#"members.id eq "A""#,
+            "$1 in (select m.id from member m where m.group_id = g.id)",
+            vec![t("A")],
+        ),
+        (
+            r#"members.id in ("A", "b")"#,
+            "($1 in (select m.id from member m where m.group_id = g.id) \
+             or $2 in (select m.id from member m where m.group_id = g.id))",
+            vec![t("A"), t("b")],
+        ),
+    ]);
+    for refused in [
+        r#"members.id ne "A""#,
+        r#"members.id sw "A""#,
+        r#"members.id co "A""#,
+        r#"members.id gt "A""#,
+        "pr members.id",
+        "members.id isnull",
+        r#"members.id ca ("A")"#,
+    ] {
+        let err = compile_filters(refused, &SPEC, 1).unwrap_err().to_string();
+        assert!(err.contains("not supported for field 'members.id'"), "{refused}: {err}");
+    }
+    let err = compile_filters("members.id eq null", &SPEC, 1)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("members.id") && err.contains("null"), "{err}");
+    let err = compile_filters("members.id eq 5", &SPEC, 1)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("double-quoted string"), "{err}");
+}
