@@ -114,10 +114,10 @@ impl Compiler<'_> {
             matches!(op, Op::Eq | Op::In)
         } else {
             match op {
-            Op::Co | Op::Sw => matches!(field.kind, FieldKind::Text | FieldKind::TextCi),
-            Op::Gt | Op::Ge | Op::Lt | Op::Le => field.kind != FieldKind::Bool,
-            Op::Ca => false,
-            Op::Eq | Op::Ne | Op::In | Op::Pr | Op::IsNull => true,
+                Op::Co | Op::Sw => matches!(field.kind, FieldKind::Text | FieldKind::TextCi),
+                Op::Gt | Op::Ge | Op::Lt | Op::Le => field.kind != FieldKind::Bool,
+                Op::Ca => false,
+                Op::Eq | Op::Ne | Op::In | Op::Pr | Op::IsNull => true,
             }
         };
         if !field.allows(op) || !kind_supports {
@@ -279,7 +279,9 @@ fn to_param(field: &Field, name: &str, value: &Literal) -> Result<Param, FilterE
         }
         (kind, other) => {
             let expected = match kind {
-                FieldKind::Text | FieldKind::TextCi | FieldKind::TextSet => "a double-quoted string",
+                FieldKind::Text | FieldKind::TextCi | FieldKind::TextSet => {
+                    "a double-quoted string"
+                }
                 FieldKind::Int => "an integer",
                 FieldKind::Bool => "true or false",
                 FieldKind::DateTime => "an RFC 3339 date-time such as 2023-02-05T10:59:27.214Z",

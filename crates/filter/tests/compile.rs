@@ -260,7 +260,10 @@ fn text_sets() {
         r#"members.id ca ("A")"#,
     ] {
         let err = compile_filters(refused, &SPEC, 1).unwrap_err().to_string();
-        assert!(err.contains("not supported for field 'members.id'"), "{refused}: {err}");
+        assert!(
+            err.contains("not supported for field 'members.id'"),
+            "{refused}: {err}"
+        );
     }
     let err = compile_filters("members.id eq null", &SPEC, 1)
         .unwrap_err()

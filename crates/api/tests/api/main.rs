@@ -5,8 +5,11 @@
 
 mod admin;
 mod auth;
+mod catalog_fixtures;
+mod catalog_identities;
 mod docs;
 mod oauth_clients;
 mod pats;
 mod routing;
+mod spec_shape;
 mod support;
