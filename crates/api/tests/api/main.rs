@@ -7,6 +7,7 @@ mod admin;
 mod auth;
 mod catalog_fixtures;
 mod catalog_identities;
+mod catalog_sources;
 mod docs;
 mod oauth_clients;
 mod pats;
