@@ -102,7 +102,7 @@ pub static SORTERS: SortSpec = account_sorters!(
 /// The `Account` view of `v` (`SLIM` leaves out the attributes).
 fn account(v: &AccountView, slim: bool) -> Value {
     let a = &v.account;
-    json!({
+    let mut out = json!({
         "id": a.id,
         "name": a.name,
         "created": ts(a.created),
@@ -133,7 +133,14 @@ fn account(v: &AccountView, slim: bool) -> Value {
         })),
         "features": null,
         "origin": a.origin.clone().filter(|o| o == "AGGREGATED" || o == "PROVISIONED"),
-    })
+    });
+    // v2024 and beta do not allow a null `identity`; absent is fine everywhere.
+    if let Some(o) = out.as_object_mut() {
+        if o.get("identity").is_some_and(Value::is_null) {
+            o.remove("identity");
+        }
+    }
+    out
 }
 
 /// `GET /accounts` (`listAccounts`).

@@ -39,12 +39,23 @@ fn base(document: &Value) -> Map<String, Value> {
     }
 }
 
-fn merge(mut doc: Map<String, Value>, core: Value) -> Value {
+/// `doc` with the stored fields of `core` over it. Those of `optional` that are null are left
+/// out: some families' schemas do not allow null there (beta `Entitlement.owner`, v2024
+/// `Role.revocationRequestConfig`), and every family allows them to be absent.
+fn merge(mut doc: Map<String, Value>, core: Value, optional: &[&str]) -> Value {
     if let Value::Object(core) = core {
-        doc.extend(core);
+        for (k, v) in core {
+            if v.is_null() && optional.contains(&k.as_str()) {
+                doc.remove(&k);
+            } else {
+                doc.insert(k, v);
+            }
+        }
     }
     Value::Object(doc)
 }
+
+const OPTIONAL: &[&str] = &["owner", "accessRequestConfig", "revocationRequestConfig"];
 
 fn refs(kind: &'static str, items: &[Ref]) -> Vec<Reference> {
     items
@@ -75,6 +86,7 @@ pub fn entitlement(v: &EntitlementView) -> Value {
             "modified": ts(e.modified),
             "source": Reference::new("SOURCE", &e.source_id, &v.source_name),
         }),
+        OPTIONAL,
     )
 }
 
@@ -97,6 +109,7 @@ pub fn access_profile(v: &AccessProfileView) -> Value {
             "accessRequestConfig": a.access_request_config,
             "revocationRequestConfig": a.revocation_request_config,
         }),
+        OPTIONAL,
     )
 }
 
@@ -120,5 +133,6 @@ pub fn role(v: &RoleView) -> Value {
             "accessRequestConfig": r.access_request_config,
             "revocationRequestConfig": r.revocation_request_config,
         }),
+        OPTIONAL,
     )
 }

@@ -5,6 +5,7 @@
 
 mod admin;
 mod auth;
+mod catalog_access;
 mod catalog_fixtures;
 mod catalog_identities;
 mod catalog_sources;
