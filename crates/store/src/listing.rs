@@ -41,6 +41,7 @@ pub struct Page<T> {
 
 /// Runs `select {columns} from {from} where {base} [and filter] {order} limit … offset …`, and the
 /// count when asked. `params` bind the placeholders of `base`; the filter's follow them.
+#[allow(clippy::too_many_arguments)] // the parts of one select, named at each call
 pub(crate) fn page<T>(
     c: &mut dyn Conn,
     columns: &str,

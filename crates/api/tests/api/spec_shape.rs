@@ -42,7 +42,7 @@ fn check(spec: &Value, schema: &Value, v: &Value, at: &str, errors: &mut Vec<Str
                 check(spec, alt, v, at, &mut e);
                 e.is_empty()
             });
-            if !ok && !(v.is_null() && s["nullable"] == true) {
+            if !(ok || v.is_null() && s["nullable"] == true) {
                 errors.push(format!("{at}: matches none of {key}"));
             }
         }
