@@ -26,6 +26,9 @@ pub const CHECKS: &[&str] = &[
     "filters_compile_to_working_sql",
     "oauth_client_and_pat_round_trip",
     "settings_upsert",
+    "catalog_prefix_filters_match_exactly",
+    "catalog_references_and_usages",
+    "assignments_grant_list_revoke",
     "service_desk_round_trip",
     "service_desk_refusals",
 ];
@@ -44,6 +47,9 @@ pub async fn run(name: &str, store: &Store) {
         "job_retries_then_discards" => job_retries_then_discards(store).await,
         "job_concurrent_claims_never_share" => job_concurrent_claims_never_share(store).await,
         "filters_compile_to_working_sql" => filters_compile_to_working_sql(store).await,
+        "catalog_prefix_filters_match_exactly" => catalog_prefix_filters_match_exactly(store).await,
+        "catalog_references_and_usages" => catalog_references_and_usages(store).await,
+        "assignments_grant_list_revoke" => assignments_grant_list_revoke(store).await,
         "oauth_client_and_pat_round_trip" => oauth_client_and_pat_round_trip(store).await,
         "settings_upsert" => settings_upsert(store).await,
         "service_desk_round_trip" => service_desk_round_trip(store).await,
@@ -821,4 +827,338 @@ async fn service_desk_refusals(store: &Store) {
         })
     );
     assert_eq!(check(integration("b", "Other", &["s2", "s3"])).await, None);
+}
+
+/// A person in tenant `t1` (created first).
+async fn catalog_person(store: &Store, id: &str, name: &str) {
+    let i = crate::identities::IdentityRecord::new(id, "t1", name, T0);
+    store
+        .write(move |c| crate::identities::insert(c, &i))
+        .await
+        .unwrap();
+}
+
+/// `sw` and `eq` on case-insensitive fields give the same rows on both engines, also where a
+/// linguistic collation would disagree with the prefix range (punctuation), and sorting is by
+/// code point.
+async fn catalog_prefix_filters_match_exactly(store: &Store) {
+    use gatehouse_filter::{compile_filters, Field, FieldKind, FilterSpec, Op, SortSpec};
+    tenant(store, "t1").await;
+    for (n, name) in [
+        "jo-zz", "jo.a", "jo", "joa", "JOB", "j-o", "jp", "ab_c", "abxc", "Zed",
+    ]
+    .iter()
+    .enumerate()
+    {
+        catalog_person(store, &format!("id{n}"), name).await;
+    }
+    static F: FilterSpec = FilterSpec {
+        fields: &[Field {
+            name: "name",
+            column: "i.name",
+            kind: FieldKind::TextCi,
+            ops: &[Op::Eq, Op::Sw, Op::In],
+        }],
+    };
+    static S: SortSpec = SortSpec {
+        fields: &[("name", "i.name")],
+    };
+    let names = |filter: &'static str, sort: &'static str| async move {
+        let frag = compile_filters(filter, &F, 2).unwrap();
+        let order = gatehouse_filter::order_by_sql(
+            &gatehouse_filter::parse_sorters(sort, &S).unwrap(),
+            Some("i.id"),
+        );
+        let q = crate::listing::ListQuery {
+            filter: Some(frag),
+            order_by: order,
+            limit: 100,
+            offset: 0,
+            count: true,
+        };
+        let page = store
+            .read(move |c| crate::identities::list(c, "t1", crate::identities::Scope::All, q))
+            .await
+            .unwrap();
+        assert_eq!(page.total, Some(page.items.len() as i64));
+        page.items
+            .into_iter()
+            .map(|v| v.identity.name)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names(r#"name sw "jo-""#, "name").await, vec!["jo-zz"]);
+    assert_eq!(
+        names(r#"name sw "jo""#, "name").await,
+        vec!["JOB", "jo", "jo-zz", "jo.a", "joa"]
+    );
+    assert_eq!(names(r#"name sw "ab_""#, "name").await, vec!["ab_c"]);
+    assert_eq!(names(r#"name eq "job""#, "name").await, vec!["JOB"]);
+    assert_eq!(
+        names(r#"name in ("zed", "jp")"#, "-name").await,
+        vec!["jp", "Zed"]
+    );
+}
+
+/// Catalog objects refer to each other; what uses an object is found before it is deleted, and
+/// the store refuses a dangling reference itself.
+async fn catalog_references_and_usages(store: &Store) {
+    use crate::{access_profiles, entitlements, governance_groups, roles, sources};
+    tenant(store, "t1").await;
+    catalog_person(store, "owner", "owner").await;
+    let src = sources::Source {
+        id: "s1".into(),
+        tenant_id: "t1".into(),
+        name: "HR".into(),
+        description: None,
+        kind: None,
+        owner_id: Some("owner".into()),
+        cluster_id: None,
+        management_workgroup_id: Some("g1".into()),
+        connector: Some("c".into()),
+        connection_type: None,
+        authoritative: false,
+        healthy: true,
+        status: None,
+        features: vec!["PROVISIONING".into()],
+        connector_name: None,
+        category: None,
+        service_desk_integration_id: None,
+        document: serde_json::json!({"deleteThreshold": 10}),
+        created: T0,
+        modified: T0,
+    };
+    let group = governance_groups::GovernanceGroup {
+        id: "g1".into(),
+        tenant_id: "t1".into(),
+        name: "Approvers".into(),
+        description: None,
+        owner_id: Some("owner".into()),
+        created: T0,
+        modified: T0,
+    };
+    let ent = entitlements::Entitlement {
+        id: "e1".into(),
+        tenant_id: "t1".into(),
+        source_id: "s1".into(),
+        name: "Staff".into(),
+        attribute: "memberOf".into(),
+        value: "cn=staff".into(),
+        kind: None,
+        description: None,
+        owner_id: None,
+        requestable: true,
+        privileged: false,
+        document: serde_json::json!({}),
+        created: T0,
+        modified: T0,
+    };
+    let ap = access_profiles::AccessProfile {
+        id: "ap1".into(),
+        tenant_id: "t1".into(),
+        name: "HR basic".into(),
+        description: None,
+        source_id: "s1".into(),
+        owner_id: "owner".into(),
+        enabled: true,
+        requestable: true,
+        access_request_config: Some(
+            serde_json::json!({"approvalSchemes": [{"approverType": "GOVERNANCE_GROUP", "approverId": "g1"}]}),
+        ),
+        revocation_request_config: None,
+        entitlement_ids: vec!["e1".into()],
+        document: serde_json::json!({}),
+        created: T0,
+        modified: T0,
+    };
+    let role = roles::Role {
+        id: "r1".into(),
+        tenant_id: "t1".into(),
+        name: "Clerk".into(),
+        description: None,
+        owner_id: "owner".into(),
+        enabled: true,
+        requestable: true,
+        dimensional: false,
+        access_request_config: None,
+        revocation_request_config: None,
+        access_profile_ids: vec!["ap1".into()],
+        entitlement_ids: vec!["e1".into()],
+        document: serde_json::json!({}),
+        created: T0,
+        modified: T0,
+    };
+    let (g2, s2, e2, a2, r2) = (
+        group.clone(),
+        src.clone(),
+        ent.clone(),
+        ap.clone(),
+        role.clone(),
+    );
+    store
+        .write(move |c| {
+            governance_groups::insert(c, &g2)?;
+            sources::insert(c, &s2)?;
+            entitlements::insert(c, &e2)?;
+            access_profiles::insert(c, &a2)?;
+            roles::insert(c, &r2)
+        })
+        .await
+        .unwrap();
+    let (s, a, r) = store
+        .read(|c| {
+            Ok((
+                sources::get(c, "t1", "s1")?.unwrap(),
+                access_profiles::get(c, "t1", "ap1")?.unwrap(),
+                roles::get(c, "t1", "r1")?.unwrap(),
+            ))
+        })
+        .await
+        .unwrap();
+    assert_eq!(s.source, src);
+    assert_eq!(
+        (
+            s.owner_name.as_deref(),
+            s.management_workgroup_name.as_deref()
+        ),
+        (Some("owner"), Some("Approvers"))
+    );
+    assert_eq!(a.access_profile, ap);
+    assert_eq!(a.entitlements[0].name, "Staff");
+    assert_eq!(r.role, role);
+    assert_eq!(r.access_profiles[0].name, "HR basic");
+    let kinds =
+        |u: Vec<crate::listing::Usage>| u.into_iter().map(|u| (u.kind, u.id)).collect::<Vec<_>>();
+    let usages = store
+        .read(|c| {
+            Ok((
+                sources::usages(c, "t1", "s1")?,
+                entitlements::usages(c, "t1", "e1")?,
+                access_profiles::usages(c, "t1", "ap1")?,
+                governance_groups::usages(c, "t1", "g1")?,
+                roles::usages(c, "t1", "r1")?,
+            ))
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        kinds(usages.0),
+        vec![("access profile", "ap1".into()), ("role", "r1".into())]
+    );
+    assert_eq!(
+        kinds(usages.1),
+        vec![("access profile", "ap1".into()), ("role", "r1".into())]
+    );
+    assert_eq!(kinds(usages.2), vec![("role", "r1".into())]);
+    assert_eq!(
+        kinds(usages.3),
+        vec![("source", "s1".into()), ("access profile", "ap1".into())]
+    );
+    assert!(usages.4.is_empty());
+    // The schema refuses what the checks would: a dangling owner, an entitlement in use.
+    let mut bad = ap.clone();
+    bad.id = "ap2".into();
+    bad.name = "Other".into();
+    bad.owner_id = "nobody".into();
+    let err = store
+        .write(move |c| access_profiles::insert(c, &bad))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Constraint(_)), "{err:?}");
+    let err = store
+        .write(|c| sources::delete(c, "t1", "s1"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Constraint(_)), "{err:?}");
+    let mut dup = role.clone();
+    dup.id = "r2".into();
+    let err = store
+        .write(move |c| roles::insert(c, &dup))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    // Once unused, deletes go through; a source takes its entitlements with it.
+    store
+        .write(|c| {
+            roles::delete(c, "t1", "r1")?;
+            access_profiles::delete(c, "t1", "ap1")?;
+            sources::delete(c, "t1", "s1")
+        })
+        .await
+        .unwrap();
+    assert!(store
+        .read(|c| entitlements::get(c, "t1", "e1"))
+        .await
+        .unwrap()
+        .is_none());
+}
+
+/// The access-request engine's view of assignments: grant, list, schedule removal, revoke.
+async fn assignments_grant_list_revoke(store: &Store) {
+    use crate::assignments::{self, Assignment, ItemType, Reason};
+    tenant(store, "t1").await;
+    catalog_person(store, "p1", "pat").await;
+    let a = |id: &str, item: &str, remove: Option<Timestamp>| Assignment {
+        id: id.into(),
+        tenant_id: "t1".into(),
+        identity_id: "p1".into(),
+        item_type: ItemType::Role,
+        item_id: item.into(),
+        reason: Reason::AccessRequest,
+        access_request_id: Some("req1".into()),
+        account_id: None,
+        start_date: None,
+        remove_date: remove,
+        created: T0,
+        modified: T0,
+    };
+    let (x, y) = (
+        a("a1", "r1", None),
+        a("a2", "r2", Some(T0.plus_seconds(60))),
+    );
+    let (x2, y2) = (x.clone(), y.clone());
+    store
+        .write(move |c| {
+            assignments::grant(c, &x2)?;
+            assignments::grant(c, &y2)
+        })
+        .await
+        .unwrap();
+    let all = store
+        .read(|c| assignments::for_identity(c, "t1", "p1"))
+        .await
+        .unwrap();
+    assert_eq!(all, vec![x.clone(), y.clone()]);
+    let held = store
+        .read(|c| assignments::held(c, "t1", "p1", ItemType::Role, "r2"))
+        .await
+        .unwrap();
+    assert_eq!(held, vec![y.clone()]);
+    let used = store
+        .read(|c| assignments::usages(c, "t1", "ROLE", "r1"))
+        .await
+        .unwrap();
+    assert_eq!((used[0].id.as_str(), used[0].name.as_str()), ("a1", "pat"));
+    let due = store
+        .read(|c| assignments::due_for_removal(c, "t1", T0.plus_seconds(60), 10))
+        .await
+        .unwrap();
+    assert_eq!(due, vec![y]);
+    store
+        .write(|c| assignments::set_remove_date(c, "t1", "a1", Some(T0), T0))
+        .await
+        .unwrap();
+    assert!(store
+        .write(|c| assignments::revoke(c, "t1", "a2"))
+        .await
+        .unwrap());
+    assert!(!store
+        .write(|c| assignments::revoke(c, "t1", "a2"))
+        .await
+        .unwrap());
+    let left = store
+        .read(|c| assignments::for_identity(c, "t1", "p1"))
+        .await
+        .unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].remove_date, Some(T0));
 }
