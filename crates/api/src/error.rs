@@ -87,6 +87,15 @@ impl ApiError {
         }
     }
 
+    /// A 400 "400.1.404 Referenced object not found" (a reference to an object that does not
+    /// exist).
+    pub fn unknown_reference(message: impl Into<String>) -> Self {
+        Self::BadRequest {
+            detail: "400.1.404 Referenced object not found",
+            message: message.into(),
+        }
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         match self {

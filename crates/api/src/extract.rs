@@ -96,6 +96,11 @@ impl QueryMap {
     /// The standard paging parameters: `offset` ≥ 0 (default 0), `limit` 0..=250 (default 250),
     /// `count` (default false).
     pub fn paging(&self) -> Result<Paging, ApiError> {
+        self.paging_max(250)
+    }
+
+    /// The paging parameters of a list whose `limit` is at most (and by default) `max`.
+    pub fn paging_max(&self, max: i64) -> Result<Paging, ApiError> {
         let int = |name: &str, default: i64, max: i64| -> Result<i64, ApiError> {
             match self.get(name) {
                 None => Ok(default),
@@ -109,7 +114,7 @@ impl QueryMap {
         };
         Ok(Paging {
             offset: int("offset", 0, i64::from(i32::MAX))?,
-            limit: int("limit", 250, 250)?,
+            limit: int("limit", max, max)?,
             count: self.bool("count", false)?,
         })
     }
@@ -127,6 +132,36 @@ impl QueryMap {
                 .map(Some)
                 .map_err(|e| ApiError::illegal(format!("Invalid filters: {e}"))),
         }
+    }
+
+    /// A list's `filters` (placeholders from `$first_param`), `sorters` (ties broken by
+    /// `tiebreak`) and paging (`limit` at most `max_limit`), ready for the store.
+    pub fn list_query(
+        &self,
+        filters: &FilterSpec,
+        first_param: usize,
+        sorters: &SortSpec,
+        tiebreak: &'static str,
+        max_limit: i64,
+    ) -> Result<(gatehouse_store::listing::ListQuery, Paging), ApiError> {
+        let paging = self.paging_max(max_limit)?;
+        let filter = self.filters(filters, first_param)?;
+        let sorts = self.sorters(sorters)?;
+        let order_by = if sorts.is_empty() {
+            String::new()
+        } else {
+            gatehouse_filter::order_by_sql(&sorts, Some(tiebreak))
+        };
+        Ok((
+            gatehouse_store::listing::ListQuery {
+                filter,
+                order_by,
+                limit: paging.limit,
+                offset: paging.offset,
+                count: paging.count,
+            },
+            paging,
+        ))
     }
 
     /// `sorters` checked against `spec`.
@@ -178,6 +213,16 @@ pub fn page_response<T: serde::Serialize>(
             .insert("x-total-count", axum::http::HeaderValue::from(total));
     }
     res
+}
+
+/// A page from the store as SailPoint answers it (see [`page_response`]).
+pub fn store_page<T: serde::Serialize>(
+    items: Vec<T>,
+    total: Option<i64>,
+    paging: &Paging,
+) -> axum::response::Response {
+    let total = total.and_then(|t| usize::try_from(t).ok()).unwrap_or(0);
+    page_response(items, total, paging)
 }
 
 /// A JSON Patch (RFC 6902) document, parsed and checked.

@@ -1,10 +1,21 @@
 //! Handlers, one module per capability, each named after its SailPoint operationId.
 
+pub mod access_profiles;
+pub mod accounts;
 pub mod admin;
+pub mod catalog;
+pub mod entitlements;
+pub mod identities;
+pub mod managed_clusters;
 pub mod oauth_clients;
 pub mod ops;
 pub mod pats;
+pub mod roles;
+pub mod service_desk;
+pub mod service_desk_config;
+pub mod sources;
 pub mod token;
+pub mod workgroups;
 
 use crate::AppState;
 use axum::routing::{on, MethodFilter, MethodRouter};
@@ -24,6 +35,23 @@ pub fn bind(operation: &str) -> Option<Bind> {
         "createPersonalAccessToken" => |f| on(f, pats::create_personal_access_token),
         "patchPersonalAccessToken" => |f| on(f, pats::patch_personal_access_token),
         "deletePersonalAccessToken" => |f| on(f, pats::delete_personal_access_token),
+        "getServiceDeskIntegrations" => |f| on(f, service_desk::get_service_desk_integrations),
+        "createServiceDeskIntegration" => |f| on(f, service_desk::create_service_desk_integration),
+        "getServiceDeskIntegration" => |f| on(f, service_desk::get_service_desk_integration),
+        "putServiceDeskIntegration" => |f| on(f, service_desk::put_service_desk_integration),
+        "patchServiceDeskIntegration" => |f| on(f, service_desk::patch_service_desk_integration),
+        "deleteServiceDeskIntegration" => |f| on(f, service_desk::delete_service_desk_integration),
+        "getServiceDeskIntegrationTypes" => {
+            |f| on(f, service_desk_config::get_service_desk_integration_types)
+        }
+        "getServiceDeskIntegrationTemplate" => |f| {
+            on(
+                f,
+                service_desk_config::get_service_desk_integration_template,
+            )
+        },
+        "getStatusCheckDetails" => |f| on(f, service_desk_config::get_status_check_details),
+        "updateStatusCheckDetails" => |f| on(f, service_desk_config::update_status_check_details),
         "createIdentity" => |f| on(f, admin::create_identity),
         "createIdentityPersonalAccessToken" => {
             |f| on(f, admin::create_identity_personal_access_token)
@@ -31,6 +59,43 @@ pub fn bind(operation: &str) -> Option<Bind> {
         "resetTenant" => |f| on(f, admin::reset_tenant),
         "getClock" => |f| on(f, admin::get_clock),
         "setClock" => |f| on(f, admin::set_clock),
+        "listIdentities" => |f| on(f, identities::list_identities),
+        "getIdentity" => |f| on(f, identities::get_identity),
+        "getPublicIdentities" => |f| on(f, identities::get_public_identities),
+        "getManagedClusters" => |f| on(f, managed_clusters::get_managed_clusters),
+        "getManagedCluster" => |f| on(f, managed_clusters::get_managed_cluster),
+        "createManagedCluster" => |f| on(f, managed_clusters::create_managed_cluster),
+        "updateManagedCluster" => |f| on(f, managed_clusters::update_managed_cluster),
+        "deleteManagedCluster" => |f| on(f, managed_clusters::delete_managed_cluster),
+        "listWorkgroups" => |f| on(f, workgroups::list_workgroups),
+        "getWorkgroup" => |f| on(f, workgroups::get_workgroup),
+        "createWorkgroup" => |f| on(f, workgroups::create_workgroup),
+        "patchWorkgroup" => |f| on(f, workgroups::patch_workgroup),
+        "deleteWorkgroup" => |f| on(f, workgroups::delete_workgroup),
+        "listWorkgroupMembers" => |f| on(f, workgroups::list_workgroup_members),
+        "listSources" => |f| on(f, sources::list_sources),
+        "getSource" => |f| on(f, sources::get_source),
+        "createSource" => |f| on(f, sources::create_source),
+        "putSource" => |f| on(f, sources::put_source),
+        "updateSource" => |f| on(f, sources::update_source),
+        "deleteSource" => |f| on(f, sources::delete_source),
+        "listEntitlements" => |f| on(f, entitlements::list_entitlements),
+        "getEntitlement" => |f| on(f, entitlements::get_entitlement),
+        "listAccessProfiles" => |f| on(f, access_profiles::list_access_profiles),
+        "getAccessProfile" => |f| on(f, access_profiles::get_access_profile),
+        "createAccessProfile" => |f| on(f, access_profiles::create_access_profile),
+        "patchAccessProfile" => |f| on(f, access_profiles::patch_access_profile),
+        "deleteAccessProfile" => |f| on(f, access_profiles::delete_access_profile),
+        "getAccessProfileEntitlements" => {
+            |f| on(f, access_profiles::get_access_profile_entitlements)
+        }
+        "listRoles" => |f| on(f, roles::list_roles),
+        "getRole" => |f| on(f, roles::get_role),
+        "createRole" => |f| on(f, roles::create_role),
+        "patchRole" => |f| on(f, roles::patch_role),
+        "deleteRole" => |f| on(f, roles::delete_role),
+        "listAccounts" => |f| on(f, accounts::list_accounts),
+        "getAccount" => |f| on(f, accounts::get_account),
         _ => return None,
     })
 }

@@ -1,7 +1,14 @@
 //! Wire types, named after SailPoint's schemas, one module per capability.
 
+pub mod access;
+pub mod identities;
+pub mod managed_clusters;
 pub mod oauth_clients;
 pub mod pats;
+pub mod refs;
+pub mod service_desk;
+pub mod sources;
+pub mod workgroups;
 
 use gatehouse_domain::Timestamp;
 

@@ -6,6 +6,8 @@
 pub mod clock;
 pub mod ids;
 pub mod principal;
+pub mod sealed;
+pub mod service_desk;
 pub mod timestamp;
 
 pub use clock::{Clock, SystemClock, VirtualClock};

@@ -27,8 +27,12 @@
 //!     fields: &[Field { name: "name", column: "name", kind: FieldKind::TextCi, ops: &[Op::Eq, Op::Sw] }],
 //! };
 //! let frag = compile_filters(r#"name sw "Jo""#, &FILTERS, 1).unwrap();
-//! assert_eq!(frag.sql, r"lower(name) like $1 escape '\'");
-//! assert_eq!(frag.params, vec![Param::Text("jo%".into())]);
+//! assert_eq!(
+//!     frag.sql,
+//!     r"(lower(name) >= $2 and lower(name) < $3 and lower(name) like $1 escape '\')"
+//! );
+//! let text = |s: &str| Param::Text(s.into());
+//! assert_eq!(frag.params, vec![text("jo%"), text("jo"), text("jp")]);
 //! ```
 
 #![warn(missing_docs)]

@@ -39,6 +39,12 @@ pub enum FieldKind {
     /// A timestamp stored as `i64` epoch milliseconds; values are RFC 3339
     /// date-times, quoted or not, and are bound as epoch milliseconds.
     DateTime,
+    /// A set of text values per row, compared exactly: [`Field::column`] is a
+    /// subquery selecting the row's values (e.g. `select m.identity_id from
+    /// member m where m.group_id = g.id`). `eq v` matches a row whose set
+    /// holds `v`; `in (a, b)` one whose set holds any of them. No other
+    /// operator applies.
+    TextSet,
 }
 
 /// One field an endpoint allows in `filters`.

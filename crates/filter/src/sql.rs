@@ -110,11 +110,15 @@ impl Compiler<'_> {
             .ok_or_else(|| FilterError::UnknownField {
                 field: name.to_string(),
             })?;
-        let kind_supports = match op {
-            Op::Co | Op::Sw => matches!(field.kind, FieldKind::Text | FieldKind::TextCi),
-            Op::Gt | Op::Ge | Op::Lt | Op::Le => field.kind != FieldKind::Bool,
-            Op::Ca => false,
-            Op::Eq | Op::Ne | Op::In | Op::Pr | Op::IsNull => true,
+        let kind_supports = if field.kind == FieldKind::TextSet {
+            matches!(op, Op::Eq | Op::In)
+        } else {
+            match op {
+                Op::Co | Op::Sw => matches!(field.kind, FieldKind::Text | FieldKind::TextCi),
+                Op::Gt | Op::Ge | Op::Lt | Op::Le => field.kind != FieldKind::Bool,
+                Op::Ca => false,
+                Op::Eq | Op::Ne | Op::In | Op::Pr | Op::IsNull => true,
+            }
         };
         if !field.allows(op) || !kind_supports {
             return Err(FilterError::OperatorNotAllowed {
@@ -142,6 +146,9 @@ impl Compiler<'_> {
         }
         let field = self.field(name, op)?;
         let col = field.column;
+        if *value == Literal::Null && field.kind == FieldKind::TextSet {
+            return Err(bad(name, "null cannot be compared with a set of values"));
+        }
         if *value == Literal::Null {
             return match op {
                 Op::Eq => Ok(format!("{col} is null")),
@@ -153,15 +160,34 @@ impl Compiler<'_> {
             };
         }
         let param = to_param(field, name, value)?;
+        if field.kind == FieldKind::TextSet {
+            let p = self.bind(param);
+            return Ok(format!("{p} in ({col})"));
+        }
         if matches!(op, Op::Co | Op::Sw) {
             let Param::Text(text) = param else {
                 return Err(bad(name, "expected a double-quoted string"));
             };
+            let folded = text.to_lowercase();
             let mut pattern = String::from(if op == Op::Co { "%" } else { "" });
-            pattern.push_str(&like_escape(&text.to_lowercase()));
+            pattern.push_str(&like_escape(&folded));
             pattern.push('%');
             let p = self.bind(Param::Text(pattern));
-            return Ok(format!("lower({col}) like {p} escape '\\'"));
+            let like = format!("lower({col}) like {p} escape '\\'");
+            if op == Op::Co || folded.is_empty() {
+                return Ok(like);
+            }
+            // A prefix is also the half-open range [prefix, successor): the same rows under a
+            // binary collation, and a range that an index on lower(column) can serve on both
+            // engines (neither uses an expression index for `like`). The `like` stays the test.
+            let lo = self.bind(Param::Text(folded.clone()));
+            return Ok(match successor(&folded) {
+                Some(next) => {
+                    let hi = self.bind(Param::Text(next));
+                    format!("(lower({col}) >= {lo} and lower({col}) < {hi} and {like})")
+                }
+                None => format!("(lower({col}) >= {lo} and {like})"),
+            });
         }
         let lhs = column_expr(field);
         let p = self.bind(param);
@@ -202,6 +228,13 @@ impl Compiler<'_> {
             let param = to_param(field, name, value)?;
             placeholders.push(self.bind(param));
         }
+        if field.kind == FieldKind::TextSet {
+            let any: Vec<String> = placeholders
+                .iter()
+                .map(|p| format!("{p} in ({})", field.column))
+                .collect();
+            return Ok(format!("({})", any.join(" or ")));
+        }
         Ok(format!(
             "{} in ({})",
             column_expr(field),
@@ -229,7 +262,7 @@ fn bad(name: &str, message: impl Into<String>) -> FilterError {
 /// Checks a (non-null) literal against the field's kind and converts it.
 fn to_param(field: &Field, name: &str, value: &Literal) -> Result<Param, FilterError> {
     match (field.kind, value) {
-        (FieldKind::Text, Literal::Str(s)) => Ok(Param::Text(s.clone())),
+        (FieldKind::Text | FieldKind::TextSet, Literal::Str(s)) => Ok(Param::Text(s.clone())),
         (FieldKind::TextCi, Literal::Str(s)) => Ok(Param::Text(s.to_lowercase())),
         (FieldKind::Int, Literal::Int(n)) => Ok(Param::Int(*n)),
         (FieldKind::Bool, Literal::Bool(b)) => Ok(Param::Bool(*b)),
@@ -246,7 +279,9 @@ fn to_param(field: &Field, name: &str, value: &Literal) -> Result<Param, FilterE
         }
         (kind, other) => {
             let expected = match kind {
-                FieldKind::Text | FieldKind::TextCi => "a double-quoted string",
+                FieldKind::Text | FieldKind::TextCi | FieldKind::TextSet => {
+                    "a double-quoted string"
+                }
                 FieldKind::Int => "an integer",
                 FieldKind::Bool => "true or false",
                 FieldKind::DateTime => "an RFC 3339 date-time such as 2023-02-05T10:59:27.214Z",
@@ -275,6 +310,24 @@ fn describe(value: &Literal) -> String {
 pub(crate) fn epoch_millis(text: &str) -> Option<i64> {
     let dt = OffsetDateTime::parse(text, &Rfc3339).ok()?;
     i64::try_from(dt.unix_timestamp_nanos().div_euclid(1_000_000)).ok()
+}
+
+/// The least string greater than every string that starts with `prefix` (in code-point order,
+/// which is byte order in UTF-8): `prefix` with its last character incremented, dropping trailing
+/// characters that cannot be. `None` when there is none (every character is `char::MAX`).
+fn successor(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = match u32::from(last) + 1 {
+            0xD800 => Some('\u{E000}'),
+            n => char::from_u32(n),
+        };
+        if let Some(c) = next {
+            chars.push(c);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
 }
 
 /// Escapes `\`, `%` and `_` for a `like ... escape '\'` pattern.

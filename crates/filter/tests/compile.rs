@@ -34,8 +34,8 @@ fn text_operators() {
         ),
         (
             r#"id sw "Ab""#,
-            r"lower(t.id) like $1 escape '\'",
-            vec![t("ab%")],
+            r"(lower(t.id) >= $2 and lower(t.id) < $3 and lower(t.id) like $1 escape '\')",
+            vec![t("ab%"), t("ab"), t("ac")],
         ),
         (
             r#"id co "50%_a\\b""#,
@@ -44,8 +44,28 @@ fn text_operators() {
         ),
         (
             r#"id sw "%""#,
+            r"(lower(t.id) >= $2 and lower(t.id) < $3 and lower(t.id) like $1 escape '\')",
+            vec![t(r"\%%"), t("%"), t("&")],
+        ),
+        (
+            r#"id sw """#,
             r"lower(t.id) like $1 escape '\'",
-            vec![t(r"\%%")],
+            vec![t("%")],
+        ),
+        (
+            "id sw \"a\u{10FFFF}\"",
+            r"(lower(t.id) >= $2 and lower(t.id) < $3 and lower(t.id) like $1 escape '\')",
+            vec![t("a\u{10FFFF}%"), t("a\u{10FFFF}"), t("b")],
+        ),
+        (
+            "id sw \"\u{10FFFF}\"",
+            r"(lower(t.id) >= $2 and lower(t.id) like $1 escape '\')",
+            vec![t("\u{10FFFF}%"), t("\u{10FFFF}")],
+        ),
+        (
+            "id sw \"a\u{D7FF}\"",
+            r"(lower(t.id) >= $2 and lower(t.id) < $3 and lower(t.id) like $1 escape '\')",
+            vec![t("a\u{D7FF}%"), t("a\u{D7FF}"), t("a\u{E000}")],
         ),
         (
             r#"id in ("A", "b")"#,
@@ -87,8 +107,8 @@ fn case_insensitive_text() {
         ),
         (
             r#"name sw "JO""#,
-            r"lower(name) like $1 escape '\'",
-            vec![t("jo%")],
+            r"(lower(name) >= $2 and lower(name) < $3 and lower(name) like $1 escape '\')",
+            vec![t("jo%"), t("jo"), t("jp")],
         ),
         ("name eq null", "name is null", vec![]),
     ]);
@@ -213,4 +233,44 @@ fn longest_flat_chain_compiles() {
     let frag = compile_filters(&numbered, &SPEC, 1).unwrap();
     assert_eq!(frag.params, vec![Param::Int(1); 200]);
     assert!(frag.sql.ends_with("cnt = $200)"));
+}
+
+#[test]
+fn text_sets() {
+    check(vec![
+        (
+            r#"members.id eq "A""#,
+            "$1 in (select m.id from member m where m.group_id = g.id)",
+            vec![t("A")],
+        ),
+        (
+            r#"members.id in ("A", "b")"#,
+            "($1 in (select m.id from member m where m.group_id = g.id) \
+             or $2 in (select m.id from member m where m.group_id = g.id))",
+            vec![t("A"), t("b")],
+        ),
+    ]);
+    for refused in [
+        r#"members.id ne "A""#,
+        r#"members.id sw "A""#,
+        r#"members.id co "A""#,
+        r#"members.id gt "A""#,
+        "pr members.id",
+        "members.id isnull",
+        r#"members.id ca ("A")"#,
+    ] {
+        let err = compile_filters(refused, &SPEC, 1).unwrap_err().to_string();
+        assert!(
+            err.contains("not supported for field 'members.id'"),
+            "{refused}: {err}"
+        );
+    }
+    let err = compile_filters("members.id eq null", &SPEC, 1)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("members.id") && err.contains("null"), "{err}");
+    let err = compile_filters("members.id eq 5", &SPEC, 1)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("double-quoted string"), "{err}");
 }

@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
 
 use crate::jobs::{self, JobState, NewJob, Retry};
-use crate::{oauth_clients, pats, settings, tenants, Store, StoreError};
+use crate::{oauth_clients, pats, service_desk, settings, tenants, Store, StoreError};
 use gatehouse_domain::Timestamp;
 
 const T0: Timestamp = Timestamp(1_700_000_000_000);
@@ -26,6 +26,11 @@ pub const CHECKS: &[&str] = &[
     "filters_compile_to_working_sql",
     "oauth_client_and_pat_round_trip",
     "settings_upsert",
+    "catalog_prefix_filters_match_exactly",
+    "catalog_references_and_usages",
+    "assignments_grant_list_revoke",
+    "service_desk_round_trip",
+    "service_desk_refusals",
 ];
 
 /// Runs check `name` against `store`.
@@ -42,8 +47,13 @@ pub async fn run(name: &str, store: &Store) {
         "job_retries_then_discards" => job_retries_then_discards(store).await,
         "job_concurrent_claims_never_share" => job_concurrent_claims_never_share(store).await,
         "filters_compile_to_working_sql" => filters_compile_to_working_sql(store).await,
+        "catalog_prefix_filters_match_exactly" => catalog_prefix_filters_match_exactly(store).await,
+        "catalog_references_and_usages" => catalog_references_and_usages(store).await,
+        "assignments_grant_list_revoke" => assignments_grant_list_revoke(store).await,
         "oauth_client_and_pat_round_trip" => oauth_client_and_pat_round_trip(store).await,
         "settings_upsert" => settings_upsert(store).await,
+        "service_desk_round_trip" => service_desk_round_trip(store).await,
+        "service_desk_refusals" => service_desk_refusals(store).await,
         other => panic!("no conformance check named {other}"),
     }
 }
@@ -498,4 +508,657 @@ async fn settings_upsert(store: &Store) {
         .unwrap();
     let got = store.read(|c| settings::get(c, "t1", "x")).await.unwrap();
     assert_eq!(got, Some(serde_json::json!({"a": 2})));
+}
+
+/// An identity `i1` ("Alice"), a cluster `c1` and sources `s1`..`s3` in tenant `t1`.
+async fn service_desk_catalog(store: &Store) {
+    tenant(store, "t1").await;
+    store
+        .write(|c| {
+            c.execute(
+                "insert into identity (id, tenant_id, name, display_name, created, modified) values ('i1', 't1', 'alice', 'Alice', 0, 0)",
+                &[],
+            )?;
+            c.execute(
+                "insert into managed_cluster (id, tenant_id, name, type, created, modified) values ('c1', 't1', 'VA cluster', 'idn', 0, 0)",
+                &[],
+            )?;
+            for n in 1..=3 {
+                c.execute(
+                    &format!("insert into source (id, tenant_id, name, created, modified) values ('s{n}', 't1', 'Source {n}', 0, 0)"),
+                    &[],
+                )?;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+}
+
+fn integration(id: &str, name: &str, sources: &[&str]) -> service_desk::Integration {
+    service_desk::Integration {
+        id: id.into(),
+        tenant_id: "t1".into(),
+        name: name.into(),
+        description: "d".into(),
+        type_name: "ServiceNowSDIM".into(),
+        owner: Some(service_desk::Ref::to("i1")),
+        cluster: Some(service_desk::Ref::to("c1")),
+        managed_sources: sources.iter().map(|s| service_desk::Ref::to(*s)).collect(),
+        before_provisioning_rule: Some(serde_json::json!({"type": "RULE", "id": "r1"})),
+        provisioning: service_desk::Provisioning {
+            plan_initializer_script: None,
+            no_provisioning_requests: true,
+            provisioning_request_expiration: Some(7),
+        },
+        attributes: serde_json::json!({"url": "https://x", "password": "********"})
+            .as_object()
+            .cloned()
+            .unwrap(),
+        secrets: [("/password".to_owned(), "v1:abc".to_owned())].into(),
+        created: T0,
+        modified: T0,
+    }
+}
+
+static SDIM_FILTERS: gatehouse_filter::FilterSpec = gatehouse_filter::FilterSpec {
+    fields: &[
+        gatehouse_filter::Field {
+            name: "name",
+            column: "i.name",
+            kind: gatehouse_filter::FieldKind::TextCi,
+            ops: &[gatehouse_filter::Op::Eq],
+        },
+        gatehouse_filter::Field {
+            name: "cluster",
+            column: "i.cluster_id",
+            kind: gatehouse_filter::FieldKind::Text,
+            ops: &[gatehouse_filter::Op::Eq, gatehouse_filter::Op::In],
+        },
+    ],
+};
+
+async fn service_desk_round_trip(store: &Store) {
+    service_desk_catalog(store).await;
+    let a = integration("a", "Beta desk", &["s2", "s1"]);
+    let b = integration("b", "alpha desk", &["s3"]);
+    let (x, y) = (a.clone(), b.clone());
+    store
+        .write(move |c| {
+            service_desk::insert(c, &x)?;
+            service_desk::insert(c, &y)
+        })
+        .await
+        .unwrap();
+    let got = store
+        .read(|c| service_desk::get(c, "t1", "a"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.owner.as_ref().unwrap().name.as_deref(), Some("Alice"));
+    assert_eq!(
+        got.cluster.as_ref().unwrap().name.as_deref(),
+        Some("VA cluster")
+    );
+    let names: Vec<_> = got
+        .managed_sources
+        .iter()
+        .map(|s| (s.id.as_str(), s.name.as_deref().unwrap()))
+        .collect();
+    assert_eq!(
+        names,
+        vec![("s2", "Source 2"), ("s1", "Source 1")],
+        "in the order given"
+    );
+    assert_eq!(got.secrets, a.secrets);
+    assert_eq!(got.attributes, a.attributes);
+    assert_eq!(got.provisioning, a.provisioning);
+    assert!(store
+        .read(|c| service_desk::get(c, "t2", "a"))
+        .await
+        .unwrap()
+        .is_none());
+
+    let page = |filter: Option<&'static str>, order: &'static str, offset: i64, limit: i64| async move {
+        let f = filter.map(|f| gatehouse_filter::compile_filters(f, &SDIM_FILTERS, 2).unwrap());
+        let f2 = f.clone();
+        store
+            .read(move |c| {
+                let list = service_desk::list(c, "t1", f, order, offset, limit)?;
+                let n = service_desk::count(c, "t1", f2)?;
+                Ok((
+                    list.into_iter()
+                        .map(|i| (i.id, i.managed_sources.len()))
+                        .collect::<Vec<_>>(),
+                    n,
+                ))
+            })
+            .await
+            .unwrap()
+    };
+    assert_eq!(
+        page(None, " order by lower(i.name) asc, i.id asc", 0, 10).await,
+        (vec![("b".into(), 1), ("a".into(), 2)], 2)
+    );
+    assert_eq!(
+        page(None, " order by lower(i.name) desc, i.id asc", 0, 1).await,
+        (vec![("a".into(), 2)], 2)
+    );
+    assert_eq!(
+        page(None, " order by lower(i.name) asc, i.id asc", 1, 5).await,
+        (vec![("a".into(), 2)], 2)
+    );
+    assert_eq!(
+        page(Some("name eq \"ALPHA DESK\""), "", 0, 10).await,
+        (vec![("b".into(), 1)], 1)
+    );
+    assert_eq!(
+        page(Some("cluster in (\"c1\", \"zz\")"), " order by i.id", 0, 10)
+            .await
+            .1,
+        2
+    );
+    assert_eq!(
+        page(Some("cluster eq \"zz\""), "", 0, 10).await,
+        (vec![], 0)
+    );
+
+    let mut changed = a.clone();
+    changed.name = "Gamma".into();
+    changed.managed_sources = vec![service_desk::Ref::to("s1")];
+    changed.owner = None;
+    changed.modified = T0.plus_seconds(5);
+    changed.created = T0.plus_seconds(99);
+    let ch = changed.clone();
+    assert!(store
+        .write(move |c| service_desk::update(c, &ch))
+        .await
+        .unwrap());
+    let got = store
+        .read(|c| service_desk::get(c, "t1", "a"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.name, "Gamma");
+    assert_eq!(got.owner, None);
+    assert_eq!(got.created, T0, "created is kept");
+    assert_eq!(got.modified, T0.plus_seconds(5));
+    assert_eq!(got.managed_sources.len(), 1);
+    let mut ghost = changed.clone();
+    ghost.id = "nope".into();
+    assert!(!store
+        .write(move |c| service_desk::update(c, &ghost))
+        .await
+        .unwrap());
+
+    // A source is managed by at most one integration, even if a caller skips the check.
+    let dup = integration("c", "Other", &["s3"]);
+    let err = store
+        .write(move |c| service_desk::insert(c, &dup))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    // Names are unique without regard to case.
+    let dup = integration("d", "GAMMA", &[]);
+    let err = store
+        .write(move |c| service_desk::insert(c, &dup))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+
+    assert!(store
+        .write(|c| service_desk::delete(c, "t1", "a"))
+        .await
+        .unwrap());
+    assert!(!store
+        .write(|c| service_desk::delete(c, "t1", "a"))
+        .await
+        .unwrap());
+    let links = store
+        .read(|c| {
+            c.query_one("select count(*) from service_desk_managed_source", &[])?
+                .int(0)
+        })
+        .await
+        .unwrap();
+    assert_eq!(links, 1, "only b's link is left");
+
+    // Status checks: SailPoint's defaults until set.
+    use gatehouse_domain::service_desk::StatusCheck;
+    let dflt = store
+        .read(|c| service_desk::status_check(c, "t1"))
+        .await
+        .unwrap();
+    assert_eq!(
+        dflt,
+        StatusCheck {
+            interval_minutes: 30,
+            max_days: 2
+        }
+    );
+    store
+        .write(|c| {
+            service_desk::put_status_check(
+                c,
+                "t1",
+                &StatusCheck {
+                    interval_minutes: 5,
+                    max_days: 9,
+                },
+                T0,
+            )
+        })
+        .await
+        .unwrap();
+    let set = store
+        .read(|c| service_desk::status_check(c, "t1"))
+        .await
+        .unwrap();
+    assert_eq!(
+        set,
+        StatusCheck {
+            interval_minutes: 5,
+            max_days: 9
+        }
+    );
+
+    store.write(|c| tenants::reset(c, "t1", &[])).await.unwrap();
+    let left = store
+        .read(|c| {
+            Ok((
+                service_desk::count(c, "t1", None)?,
+                service_desk::status_check(c, "t1")?,
+            ))
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        left,
+        (0, StatusCheck::default()),
+        "a reset empties the tenant"
+    );
+}
+
+async fn service_desk_refusals(store: &Store) {
+    use service_desk::Refusal;
+    service_desk_catalog(store).await;
+    let a = integration("a", "Desk", &["s1"]);
+    let x = a.clone();
+    store
+        .write(move |c| service_desk::insert(c, &x))
+        .await
+        .unwrap();
+    let check = |i: service_desk::Integration| async move {
+        store
+            .read(move |c| service_desk::check(c, &i))
+            .await
+            .unwrap()
+    };
+    assert_eq!(
+        check(a.clone()).await,
+        None,
+        "an integration does not conflict with itself"
+    );
+    assert_eq!(
+        check(integration("b", "desk", &[])).await,
+        Some(Refusal::NameTaken)
+    );
+    let mut no_owner = integration("b", "Other", &[]);
+    no_owner.owner = Some(service_desk::Ref::to("ghost"));
+    assert_eq!(
+        check(no_owner).await,
+        Some(Refusal::NoSuchOwner("ghost".into()))
+    );
+    let mut no_cluster = integration("b", "Other", &[]);
+    no_cluster.cluster = Some(service_desk::Ref::to("ghost"));
+    assert_eq!(
+        check(no_cluster).await,
+        Some(Refusal::NoSuchCluster("ghost".into()))
+    );
+    assert_eq!(
+        check(integration("b", "Other", &["s2", "ghost"])).await,
+        Some(Refusal::NoSuchSource("ghost".into()))
+    );
+    assert_eq!(
+        check(integration("b", "Other", &["s2", "s1"])).await,
+        Some(Refusal::SourceManaged {
+            source_id: "s1".into(),
+            by: "Desk".into()
+        })
+    );
+    assert_eq!(check(integration("b", "Other", &["s2", "s3"])).await, None);
+}
+
+/// A person in tenant `t1` (created first).
+async fn catalog_person(store: &Store, id: &str, name: &str) {
+    let i = crate::identities::IdentityRecord::new(id, "t1", name, T0);
+    store
+        .write(move |c| crate::identities::insert(c, &i))
+        .await
+        .unwrap();
+}
+
+/// `sw` and `eq` on case-insensitive fields give the same rows on both engines, also where a
+/// linguistic collation would disagree with the prefix range (punctuation), and sorting is by
+/// code point.
+async fn catalog_prefix_filters_match_exactly(store: &Store) {
+    use gatehouse_filter::{compile_filters, Field, FieldKind, FilterSpec, Op, SortSpec};
+    tenant(store, "t1").await;
+    for (n, name) in [
+        "jo-zz", "jo.a", "jo", "joa", "JOB", "j-o", "jp", "ab_c", "abxc", "Zed",
+    ]
+    .iter()
+    .enumerate()
+    {
+        catalog_person(store, &format!("id{n}"), name).await;
+    }
+    static F: FilterSpec = FilterSpec {
+        fields: &[Field {
+            name: "name",
+            column: "i.name",
+            kind: FieldKind::TextCi,
+            ops: &[Op::Eq, Op::Sw, Op::In],
+        }],
+    };
+    static S: SortSpec = SortSpec {
+        fields: &[("name", "i.name")],
+    };
+    let names = |filter: &'static str, sort: &'static str| async move {
+        let frag = compile_filters(filter, &F, 2).unwrap();
+        let order = gatehouse_filter::order_by_sql(
+            &gatehouse_filter::parse_sorters(sort, &S).unwrap(),
+            Some("i.id"),
+        );
+        let q = crate::listing::ListQuery {
+            filter: Some(frag),
+            order_by: order,
+            limit: 100,
+            offset: 0,
+            count: true,
+        };
+        let page = store
+            .read(move |c| crate::identities::list(c, "t1", crate::identities::Scope::All, q))
+            .await
+            .unwrap();
+        assert_eq!(page.total, Some(page.items.len() as i64));
+        page.items
+            .into_iter()
+            .map(|v| v.identity.name)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names(r#"name sw "jo-""#, "name").await, vec!["jo-zz"]);
+    assert_eq!(
+        names(r#"name sw "jo""#, "name").await,
+        vec!["JOB", "jo", "jo-zz", "jo.a", "joa"]
+    );
+    assert_eq!(names(r#"name sw "ab_""#, "name").await, vec!["ab_c"]);
+    assert_eq!(names(r#"name eq "job""#, "name").await, vec!["JOB"]);
+    assert_eq!(
+        names(r#"name in ("zed", "jp")"#, "-name").await,
+        vec!["jp", "Zed"]
+    );
+}
+
+/// Catalog objects refer to each other; what uses an object is found before it is deleted, and
+/// the store refuses a dangling reference itself.
+async fn catalog_references_and_usages(store: &Store) {
+    use crate::{access_profiles, entitlements, governance_groups, roles, sources};
+    tenant(store, "t1").await;
+    catalog_person(store, "owner", "owner").await;
+    let src = sources::Source {
+        id: "s1".into(),
+        tenant_id: "t1".into(),
+        name: "HR".into(),
+        description: None,
+        kind: None,
+        owner_id: Some("owner".into()),
+        cluster_id: None,
+        management_workgroup_id: Some("g1".into()),
+        connector: Some("c".into()),
+        connection_type: None,
+        authoritative: false,
+        healthy: true,
+        status: None,
+        features: vec!["PROVISIONING".into()],
+        connector_name: None,
+        category: None,
+        service_desk_integration_id: None,
+        document: serde_json::json!({"deleteThreshold": 10}),
+        created: T0,
+        modified: T0,
+    };
+    let group = governance_groups::GovernanceGroup {
+        id: "g1".into(),
+        tenant_id: "t1".into(),
+        name: "Approvers".into(),
+        description: None,
+        owner_id: Some("owner".into()),
+        created: T0,
+        modified: T0,
+    };
+    let ent = entitlements::Entitlement {
+        id: "e1".into(),
+        tenant_id: "t1".into(),
+        source_id: "s1".into(),
+        name: "Staff".into(),
+        attribute: "memberOf".into(),
+        value: "cn=staff".into(),
+        kind: None,
+        description: None,
+        owner_id: None,
+        requestable: true,
+        privileged: false,
+        document: serde_json::json!({}),
+        created: T0,
+        modified: T0,
+    };
+    let ap = access_profiles::AccessProfile {
+        id: "ap1".into(),
+        tenant_id: "t1".into(),
+        name: "HR basic".into(),
+        description: None,
+        source_id: "s1".into(),
+        owner_id: "owner".into(),
+        enabled: true,
+        requestable: true,
+        access_request_config: Some(
+            serde_json::json!({"approvalSchemes": [{"approverType": "GOVERNANCE_GROUP", "approverId": "g1"}]}),
+        ),
+        revocation_request_config: None,
+        entitlement_ids: vec!["e1".into()],
+        document: serde_json::json!({}),
+        created: T0,
+        modified: T0,
+    };
+    let role = roles::Role {
+        id: "r1".into(),
+        tenant_id: "t1".into(),
+        name: "Clerk".into(),
+        description: None,
+        owner_id: "owner".into(),
+        enabled: true,
+        requestable: true,
+        dimensional: false,
+        access_request_config: None,
+        revocation_request_config: None,
+        access_profile_ids: vec!["ap1".into()],
+        entitlement_ids: vec!["e1".into()],
+        document: serde_json::json!({}),
+        created: T0,
+        modified: T0,
+    };
+    let (g2, s2, e2, a2, r2) = (
+        group.clone(),
+        src.clone(),
+        ent.clone(),
+        ap.clone(),
+        role.clone(),
+    );
+    store
+        .write(move |c| {
+            governance_groups::insert(c, &g2)?;
+            sources::insert(c, &s2)?;
+            entitlements::insert(c, &e2)?;
+            access_profiles::insert(c, &a2)?;
+            roles::insert(c, &r2)
+        })
+        .await
+        .unwrap();
+    let (s, a, r) = store
+        .read(|c| {
+            Ok((
+                sources::get(c, "t1", "s1")?.unwrap(),
+                access_profiles::get(c, "t1", "ap1")?.unwrap(),
+                roles::get(c, "t1", "r1")?.unwrap(),
+            ))
+        })
+        .await
+        .unwrap();
+    assert_eq!(s.source, src);
+    assert_eq!(
+        (
+            s.owner_name.as_deref(),
+            s.management_workgroup_name.as_deref()
+        ),
+        (Some("owner"), Some("Approvers"))
+    );
+    assert_eq!(a.access_profile, ap);
+    assert_eq!(a.entitlements[0].name, "Staff");
+    assert_eq!(r.role, role);
+    assert_eq!(r.access_profiles[0].name, "HR basic");
+    let kinds =
+        |u: Vec<crate::listing::Usage>| u.into_iter().map(|u| (u.kind, u.id)).collect::<Vec<_>>();
+    let usages = store
+        .read(|c| {
+            Ok((
+                sources::usages(c, "t1", "s1")?,
+                entitlements::usages(c, "t1", "e1")?,
+                access_profiles::usages(c, "t1", "ap1")?,
+                governance_groups::usages(c, "t1", "g1")?,
+                roles::usages(c, "t1", "r1")?,
+            ))
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        kinds(usages.0),
+        vec![("access profile", "ap1".into()), ("role", "r1".into())]
+    );
+    assert_eq!(
+        kinds(usages.1),
+        vec![("access profile", "ap1".into()), ("role", "r1".into())]
+    );
+    assert_eq!(kinds(usages.2), vec![("role", "r1".into())]);
+    assert_eq!(
+        kinds(usages.3),
+        vec![("source", "s1".into()), ("access profile", "ap1".into())]
+    );
+    assert!(usages.4.is_empty());
+    // The schema refuses what the checks would: a dangling owner, an entitlement in use.
+    let mut bad = ap.clone();
+    bad.id = "ap2".into();
+    bad.name = "Other".into();
+    bad.owner_id = "nobody".into();
+    let err = store
+        .write(move |c| access_profiles::insert(c, &bad))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Constraint(_)), "{err:?}");
+    let err = store
+        .write(|c| sources::delete(c, "t1", "s1"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Constraint(_)), "{err:?}");
+    let mut dup = role.clone();
+    dup.id = "r2".into();
+    let err = store
+        .write(move |c| roles::insert(c, &dup))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    // Once unused, deletes go through; a source takes its entitlements with it.
+    store
+        .write(|c| {
+            roles::delete(c, "t1", "r1")?;
+            access_profiles::delete(c, "t1", "ap1")?;
+            sources::delete(c, "t1", "s1")
+        })
+        .await
+        .unwrap();
+    assert!(store
+        .read(|c| entitlements::get(c, "t1", "e1"))
+        .await
+        .unwrap()
+        .is_none());
+}
+
+/// The access-request engine's view of assignments: grant, list, schedule removal, revoke.
+async fn assignments_grant_list_revoke(store: &Store) {
+    use crate::assignments::{self, Assignment, ItemType, Reason};
+    tenant(store, "t1").await;
+    catalog_person(store, "p1", "pat").await;
+    let a = |id: &str, item: &str, remove: Option<Timestamp>| Assignment {
+        id: id.into(),
+        tenant_id: "t1".into(),
+        identity_id: "p1".into(),
+        item_type: ItemType::Role,
+        item_id: item.into(),
+        reason: Reason::AccessRequest,
+        access_request_id: Some("req1".into()),
+        account_id: None,
+        start_date: None,
+        remove_date: remove,
+        created: T0,
+        modified: T0,
+    };
+    let (x, y) = (
+        a("a1", "r1", None),
+        a("a2", "r2", Some(T0.plus_seconds(60))),
+    );
+    let (x2, y2) = (x.clone(), y.clone());
+    store
+        .write(move |c| {
+            assignments::grant(c, &x2)?;
+            assignments::grant(c, &y2)
+        })
+        .await
+        .unwrap();
+    let all = store
+        .read(|c| assignments::for_identity(c, "t1", "p1"))
+        .await
+        .unwrap();
+    assert_eq!(all, vec![x.clone(), y.clone()]);
+    let held = store
+        .read(|c| assignments::held(c, "t1", "p1", ItemType::Role, "r2"))
+        .await
+        .unwrap();
+    assert_eq!(held, vec![y.clone()]);
+    let used = store
+        .read(|c| assignments::usages(c, "t1", "ROLE", "r1"))
+        .await
+        .unwrap();
+    assert_eq!((used[0].id.as_str(), used[0].name.as_str()), ("a1", "pat"));
+    let due = store
+        .read(|c| assignments::due_for_removal(c, "t1", T0.plus_seconds(60), 10))
+        .await
+        .unwrap();
+    assert_eq!(due, vec![y]);
+    store
+        .write(|c| assignments::set_remove_date(c, "t1", "a1", Some(T0), T0))
+        .await
+        .unwrap();
+    assert!(store
+        .write(|c| assignments::revoke(c, "t1", "a2"))
+        .await
+        .unwrap());
+    assert!(!store
+        .write(|c| assignments::revoke(c, "t1", "a2"))
+        .await
+        .unwrap());
+    let left = store
+        .read(|c| assignments::for_identity(c, "t1", "p1"))
+        .await
+        .unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].remove_date, Some(T0));
 }

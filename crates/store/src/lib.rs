@@ -17,11 +17,22 @@ pub mod runner;
 mod sqlite;
 mod value;
 
+pub mod access_profiles;
+pub mod accounts;
+pub mod assignments;
 pub mod conformance;
+pub mod entitlements;
+pub mod governance_groups;
+pub mod identities;
 pub mod keys;
+pub mod listing;
+pub mod managed_clusters;
 pub mod oauth_clients;
 pub mod pats;
+pub mod roles;
+pub mod service_desk;
 pub mod settings;
+pub mod sources;
 pub mod tenants;
 
 pub use conn::{Conn, Dialect};

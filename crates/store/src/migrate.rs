@@ -27,6 +27,18 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_catalog.sql"),
         postgres: include_str!("../migrations/postgres/0002_catalog.sql"),
     },
+    Migration {
+        version: 3,
+        name: "service_desk",
+        sqlite: include_str!("../migrations/sqlite/0003_service_desk.sql"),
+        postgres: include_str!("../migrations/postgres/0003_service_desk.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "catalog_api",
+        sqlite: include_str!("../migrations/sqlite/0004_catalog_api.sql"),
+        postgres: include_str!("../migrations/postgres/0004_catalog_api.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.

@@ -167,6 +167,10 @@ pub fn reset(
         &[tenant_id.into()],
     )?;
     c.execute(
+        "delete from service_desk_integration where tenant_id = $1",
+        &[tenant_id.into()],
+    )?;
+    c.execute(
         "delete from oauth_client where tenant_id = $1",
         &[tenant_id.into()],
     )?;

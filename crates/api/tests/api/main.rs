@@ -5,8 +5,15 @@
 
 mod admin;
 mod auth;
+mod catalog_access;
+mod catalog_fixtures;
+mod catalog_identities;
+mod catalog_sources;
 mod docs;
 mod oauth_clients;
 mod pats;
 mod routing;
+mod service_desk;
+mod service_desk_secrets;
+mod spec_shape;
 mod support;

@@ -213,6 +213,27 @@ impl TestApp {
         (id, token)
     }
 
+    /// The SQLite database file, when the test runs on SQLite.
+    pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
+        self._dir.as_ref().map(|d| d.path().join("gatehouse.db"))
+    }
+
+    /// The URL of the test's own PostgreSQL database, when the test runs on PostgreSQL.
+    pub fn pg_database_url(&self) -> Option<String> {
+        self.pg_drop.as_ref().map(|(url, db)| pg_url_for(url, db))
+    }
+
+    /// The tenant's id.
+    pub async fn tenant_id(&self) -> String {
+        self.state
+            .store()
+            .read(|c| gatehouse_store::tenants::first(c))
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+    }
+
     /// A token signed with the real key but with `edit` applied to its claims.
     pub fn forged(&self, edit: impl FnOnce(&mut Claims)) -> String {
         let now = SystemClock.now().unix_seconds();

@@ -52,5 +52,11 @@ pub static SPEC: FilterSpec = FilterSpec {
             kind: FieldKind::Text,
             ops: &[Eq],
         },
+        Field {
+            name: "members.id",
+            column: "select m.id from member m where m.group_id = g.id",
+            kind: FieldKind::TextSet,
+            ops: ALL,
+        },
     ],
 };

@@ -1,0 +1,225 @@
+//! `/managed-clusters`: the clusters sources run on. (Gatehouse runs no virtual appliances; a
+//! cluster is the record sources refer to.)
+
+use crate::auth::{secrets, Caller};
+use crate::error::ApiError;
+use crate::extract::{store_page, ApiJson, QueryMap};
+use crate::handlers::catalog::{
+    document, in_use, name_taken, object, opt_string, patched, required_string,
+};
+use crate::wire::managed_clusters::{managed_cluster, CLUSTER_TYPES};
+use crate::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Json;
+use gatehouse_filter::{Field, FieldKind, FilterSpec, Op, SortSpec};
+use gatehouse_store::managed_clusters::{self, ManagedCluster};
+use serde_json::{Map, Value};
+
+/// `filters` of `getManagedClusters`.
+pub static FILTERS: FilterSpec = FilterSpec {
+    fields: &[
+        Field {
+            name: "operational",
+            column: "c.operational",
+            kind: FieldKind::Bool,
+            ops: &[Op::Eq],
+        },
+        Field {
+            name: "name",
+            column: "c.name",
+            kind: FieldKind::TextCi,
+            ops: &[Op::Eq],
+        },
+        Field {
+            name: "type",
+            column: "c.type",
+            kind: FieldKind::TextCi,
+            ops: &[Op::Eq],
+        },
+        Field {
+            name: "status",
+            column: "c.status",
+            kind: FieldKind::TextCi,
+            ops: &[Op::Eq],
+        },
+    ],
+};
+
+/// `getManagedClusters` documents no sorters.
+static SORTERS: SortSpec = SortSpec { fields: &[] };
+
+/// Fields that are columns (the rest of a body is kept as the document) or computed.
+const CORE: &[&str] = &[
+    "id",
+    "name",
+    "type",
+    "description",
+    "operational",
+    "status",
+    "pod",
+    "org",
+    "createdAt",
+    "updatedAt",
+    "clientType",
+    "ccgVersion",
+];
+
+fn not_found(id: &str) -> ApiError {
+    ApiError::NotFound(format!("Managed cluster '{id}' was not found."))
+}
+
+/// Reads the writable fields of `body` into `m`.
+fn read_body(m: &mut ManagedCluster, body: &Map<String, Value>) -> Result<(), ApiError> {
+    m.name = required_string(body, "name")?;
+    let kind = opt_string(body, "type")?.unwrap_or_else(|| "idn".into());
+    if !CLUSTER_TYPES.contains(&kind.as_str()) {
+        return Err(ApiError::illegal(format!(
+            "'type' must be one of {}, not '{kind}'.",
+            CLUSTER_TYPES.join(", ")
+        )));
+    }
+    m.kind = kind;
+    m.description = opt_string(body, "description")?;
+    if let Some(c) = body.get("configuration") {
+        if !(c.is_object() || c.is_null()) {
+            return Err(ApiError::illegal("'configuration' must be an object."));
+        }
+    }
+    m.document = document(body, CORE);
+    Ok(())
+}
+
+/// `GET /managed-clusters` (`getManagedClusters`).
+pub async fn get_managed_clusters(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: QueryMap,
+) -> Result<Response, ApiError> {
+    let (q, paging) = query.list_query(&FILTERS, 2, &SORTERS, "c.id", 250)?;
+    let tenant = caller.tenant().to_owned();
+    let page = state
+        .store()
+        .read(move |c| managed_clusters::list(c, &tenant, q))
+        .await?;
+    let items: Vec<Value> = page.items.iter().map(managed_cluster).collect();
+    Ok(store_page(items, page.total, &paging))
+}
+
+/// `GET /managed-clusters/{id}` (`getManagedCluster`).
+pub async fn get_managed_cluster(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let (tenant, key) = (caller.tenant().to_owned(), id.clone());
+    let m = state
+        .store()
+        .read(move |c| managed_clusters::get(c, &tenant, &key))
+        .await?
+        .ok_or_else(|| not_found(&id))?;
+    Ok(Json(managed_cluster(&m)))
+}
+
+/// `POST /managed-clusters` (`createManagedCluster`): 200 with the cluster.
+pub async fn create_managed_cluster(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<Json<Value>, ApiError> {
+    let body = object(body)?;
+    let now = state.clock().now();
+    let mut m = ManagedCluster {
+        id: secrets::new_id(),
+        tenant_id: caller.tenant().to_owned(),
+        name: String::new(),
+        kind: String::new(),
+        description: None,
+        operational: true,
+        status: "NORMAL".into(),
+        document: Value::Null,
+        created: now,
+        modified: now,
+    };
+    read_body(&mut m, &body)?;
+    let stored = m.clone();
+    state
+        .store()
+        .write(move |c| managed_clusters::insert(c, &stored))
+        .await
+        .map_err(name_taken("managed cluster", &m.name))?;
+    Ok(Json(managed_cluster(&m)))
+}
+
+/// `PATCH /managed-clusters/{id}` (`updateManagedCluster`): `name`, `type`, `description`,
+/// `configuration` and the other descriptive fields.
+pub async fn update_managed_cluster(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<Json<Value>, ApiError> {
+    let (tenant, key) = (caller.tenant().to_owned(), id.clone());
+    let mut m = state
+        .store()
+        .read(move |c| managed_clusters::get(c, &tenant, &key))
+        .await?
+        .ok_or_else(|| not_found(&id))?;
+    let doc = patched(
+        managed_cluster(&m),
+        body,
+        &[
+            "id",
+            "pod",
+            "org",
+            "createdAt",
+            "updatedAt",
+            "operational",
+            "status",
+            "clientType",
+        ],
+    )?;
+    read_body(&mut m, &doc)?;
+    m.modified = state.clock().now();
+    let stored = m.clone();
+    let updated = state
+        .store()
+        .write(move |c| managed_clusters::update(c, &stored))
+        .await
+        .map_err(name_taken("managed cluster", &m.name))?;
+    if !updated {
+        return Err(not_found(&id));
+    }
+    Ok(Json(managed_cluster(&m)))
+}
+
+/// `DELETE /managed-clusters/{id}` (`deleteManagedCluster`): 204; 400 while sources run on it.
+pub async fn delete_managed_cluster(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    query: QueryMap,
+) -> Result<StatusCode, ApiError> {
+    query.bool("removeClients", false)?;
+    let (tenant, key) = (caller.tenant().to_owned(), id.clone());
+    let outcome = state
+        .store()
+        .write(move |c| {
+            let Some(m) = managed_clusters::get(c, &tenant, &key)? else {
+                return Ok(Err(None));
+            };
+            let used = managed_clusters::usages(c, &tenant, &key)?;
+            if !used.is_empty() {
+                return Ok(Err(Some((m.name, used))));
+            }
+            managed_clusters::delete(c, &tenant, &key)?;
+            Ok(Ok(()))
+        })
+        .await?;
+    match outcome {
+        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Err(None) => Err(not_found(&id)),
+        Err(Some((name, used))) => Err(in_use("managed cluster", &name, &used)),
+    }
+}

@@ -1,0 +1,48 @@
+//! `ManagedCluster`.
+
+use crate::wire::ts;
+use gatehouse_store::managed_clusters::ManagedCluster;
+use serde_json::{json, Value};
+
+/// `ManagedClusterTypes`.
+pub const CLUSTER_TYPES: &[&str] = &[
+    "idn",
+    "iai",
+    "spConnectCluster",
+    "sqsCluster",
+    "das-rc",
+    "das-pc",
+    "das-dc",
+    "pag",
+    "das-am",
+    "standard",
+];
+
+/// The `ManagedCluster` view of `m`: its document with the stored fields over it.
+pub fn managed_cluster(m: &ManagedCluster) -> Value {
+    let mut doc = match &m.document {
+        Value::Object(o) => o.clone(),
+        _ => serde_json::Map::new(),
+    };
+    let core = json!({
+        "id": m.id,
+        "name": m.name,
+        "pod": "gatehouse",
+        "org": m.tenant_id,
+        "type": m.kind,
+        "description": m.description.clone().unwrap_or_default(),
+        "clientType": null,
+        "ccgVersion": doc.get("ccgVersion").and_then(Value::as_str).unwrap_or(""),
+        "operational": m.operational,
+        "status": m.status,
+        "clientIds": [],
+        "serviceCount": 0,
+        "createdAt": ts(m.created),
+        "updatedAt": ts(m.modified),
+    });
+    if let Value::Object(core) = core {
+        doc.extend(core);
+    }
+    doc.entry("configuration").or_insert_with(|| json!({}));
+    Value::Object(doc)
+}

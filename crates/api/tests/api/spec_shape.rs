@@ -1,0 +1,122 @@
+//! Checks answers against the response schema of the family the caller used, from the specs in
+//! `spec/sailpoint/`: types, `required`, `nullable` and enums, through `$ref`, `allOf`, `oneOf`
+//! and `anyOf`.
+
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+fn specs() -> &'static HashMap<String, Value> {
+    static SPECS: OnceLock<HashMap<String, Value>> = OnceLock::new();
+    SPECS.get_or_init(|| {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../spec/sailpoint");
+        ["v3", "v2024", "beta"]
+            .iter()
+            .map(|f| {
+                let text = std::fs::read_to_string(dir.join(format!("catalog-{f}.json"))).unwrap();
+                ((*f).to_owned(), serde_json::from_str(&text).unwrap())
+            })
+            .collect()
+    })
+}
+
+fn resolve<'a>(spec: &'a Value, mut s: &'a Value) -> &'a Value {
+    while let Some(r) = s.get("$ref").and_then(Value::as_str) {
+        let name = r.rsplit('/').next().unwrap();
+        s = &spec["components"]["schemas"][name];
+    }
+    s
+}
+
+fn check(spec: &Value, schema: &Value, v: &Value, at: &str, errors: &mut Vec<String>) {
+    let s = resolve(spec, schema);
+    if let Some(all) = s.get("allOf").and_then(Value::as_array) {
+        for part in all {
+            check(spec, part, v, at, errors);
+        }
+    }
+    for key in ["oneOf", "anyOf"] {
+        if let Some(alts) = s.get(key).and_then(Value::as_array) {
+            let ok = alts.iter().any(|alt| {
+                let mut e = Vec::new();
+                check(spec, alt, v, at, &mut e);
+                e.is_empty()
+            });
+            if !(ok || v.is_null() && s["nullable"] == true) {
+                errors.push(format!("{at}: matches none of {key}"));
+            }
+        }
+    }
+    if v.is_null() {
+        let nullable = s["nullable"] == true
+            || s.get("enum")
+                .and_then(Value::as_array)
+                .is_some_and(|e| e.contains(&Value::Null));
+        if s.get("type").is_some() && !nullable {
+            errors.push(format!("{at}: null but not nullable"));
+        }
+        return;
+    }
+    if let Some(values) = s.get("enum").and_then(Value::as_array) {
+        if !values.contains(v) {
+            errors.push(format!("{at}: {v} not in enum {values:?}"));
+        }
+    }
+    let ok = match s.get("type").and_then(Value::as_str) {
+        Some("string") => v.is_string(),
+        Some("integer") => v.is_i64() || v.is_u64(),
+        Some("number") => v.is_number(),
+        Some("boolean") => v.is_boolean(),
+        Some("array") => v.is_array(),
+        Some("object") => v.is_object(),
+        _ => true,
+    };
+    if !ok {
+        errors.push(format!("{at}: {v} is not a {}", s["type"]));
+        return;
+    }
+    if let (Some(items), Some(list)) = (s.get("items"), v.as_array()) {
+        for (i, item) in list.iter().enumerate() {
+            check(spec, items, item, &format!("{at}[{i}]"), errors);
+        }
+    }
+    if let Some(obj) = v.as_object() {
+        for r in s
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let r = r.as_str().unwrap();
+            if !obj.contains_key(r) {
+                errors.push(format!("{at}: required '{r}' is missing"));
+            }
+        }
+        if let Some(props) = s.get("properties").and_then(Value::as_object) {
+            for (k, sub) in props {
+                if let Some(x) = obj.get(k) {
+                    check(spec, sub, x, &format!("{at}.{k}"), errors);
+                }
+            }
+        }
+    }
+}
+
+/// Asserts `body`, answered with `status` to `method path` in `family`, matches the spec's schema.
+/// `path` is the spec's template (`/sources/{id}`).
+pub fn assert_shape(family: &str, method: &str, path: &str, status: u16, body: &Value) {
+    let spec = &specs()[family];
+    let op = &spec["paths"][path][method.to_lowercase()];
+    assert!(op.is_object(), "{family} has no {method} {path}");
+    let schema = &op["responses"][status.to_string()]["content"]["application/json"]["schema"];
+    assert!(
+        schema.is_object(),
+        "{family} {method} {path} declares no {status} body"
+    );
+    let mut errors = Vec::new();
+    check(spec, schema, body, "$", &mut errors);
+    assert!(
+        errors.is_empty(),
+        "{family} {method} {path}: {errors:#?}\n{body:#}"
+    );
+}

@@ -1,0 +1,177 @@
+//! One page of a list: a compiled filter, an order, `limit`/`offset` in SQL and a `count(*)` only
+//! when it is asked for.
+
+use crate::{Conn, Row, StoreError, Value};
+use gatehouse_filter::SqlFragment;
+
+/// What a list asks for. The filter's placeholders follow the list function's own parameters
+/// (each list function says where its filter starts, usually `$2` after the tenant).
+#[derive(Clone, Debug, Default)]
+pub struct ListQuery {
+    /// The compiled `filters`.
+    pub filter: Option<SqlFragment>,
+    /// ` order by …` as rendered by `gatehouse_filter::order_by_sql` (empty: the list's default).
+    pub order_by: String,
+    /// Rows to return.
+    pub limit: i64,
+    /// Rows to skip.
+    pub offset: i64,
+    /// Also count every matching row.
+    pub count: bool,
+}
+
+impl ListQuery {
+    /// Every row, in the list's default order (for internal callers and tests).
+    pub fn all() -> Self {
+        Self {
+            limit: i64::MAX,
+            ..Self::default()
+        }
+    }
+}
+
+/// A page of rows and, when asked, the number of rows matching the filter.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Page<T> {
+    /// The rows.
+    pub items: Vec<T>,
+    /// Every matching row, ignoring `limit` and `offset` (`None` unless `count` was asked).
+    pub total: Option<i64>,
+}
+
+/// Runs `select {columns} from {from} where {base} [and filter] {order} limit … offset …`, and the
+/// count when asked. `params` bind the placeholders of `base`; the filter's follow them.
+#[allow(clippy::too_many_arguments)] // the parts of one select, named at each call
+pub(crate) fn page<T>(
+    c: &mut dyn Conn,
+    columns: &str,
+    from: &str,
+    base: &str,
+    mut params: Vec<Value>,
+    q: ListQuery,
+    default_order: &str,
+    decode: impl Fn(&Row) -> Result<T, StoreError>,
+) -> Result<Page<T>, StoreError> {
+    let mut cond = base.to_owned();
+    if let Some(f) = q.filter {
+        cond.push_str(" and ");
+        cond.push_str(&f.sql);
+        params.extend(f.params.into_iter().map(Value::from));
+    }
+    let total = if q.count {
+        Some(
+            c.query_one(
+                &format!("select count(*) from {from} where {cond}"),
+                &params,
+            )?
+            .int(0)?,
+        )
+    } else {
+        None
+    };
+    let order = if q.order_by.is_empty() {
+        default_order
+    } else {
+        q.order_by.as_str()
+    };
+    let mut sql = format!("select {columns} from {from} where {cond}{order}");
+    if q.limit < i64::MAX {
+        sql.push_str(&format!(" limit {}", q.limit.max(0)));
+    }
+    if q.offset > 0 {
+        if q.limit == i64::MAX {
+            // SQLite needs a limit before an offset; -1 is "no limit" there, `all` on PostgreSQL.
+            sql.push_str(match c.dialect() {
+                crate::Dialect::Sqlite => " limit -1",
+                crate::Dialect::Postgres => " limit all",
+            });
+        }
+        sql.push_str(&format!(" offset {}", q.offset));
+    }
+    let items = if q.limit == 0 {
+        Vec::new()
+    } else {
+        c.query(&sql, &params)?
+            .iter()
+            .map(decode)
+            .collect::<Result<_, _>>()?
+    };
+    Ok(Page { items, total })
+}
+
+/// `$n, $n+1, …` for `count` values starting at placeholder `first`.
+pub(crate) fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A reference to another object: its id and (when it still exists) its name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ref {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+}
+
+/// Something that uses an object and so stops it from being deleted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Usage {
+    /// What kind of thing (`access profile`, `role`, `source`, `assignment`…).
+    pub kind: &'static str,
+    /// Its id.
+    pub id: String,
+    /// Its name (for assignments, the holder's name).
+    pub name: String,
+}
+
+/// Reads `(kind, id, name)` rows of a usage query.
+pub(crate) fn usages(
+    c: &mut dyn Conn,
+    kind: &'static str,
+    sql: &str,
+    params: &[Value],
+) -> Result<Vec<Usage>, StoreError> {
+    c.query(sql, params)?
+        .iter()
+        .map(|r| {
+            Ok(Usage {
+                kind,
+                id: r.text(0)?,
+                name: r.opt_text(1)?.unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
+/// The ids among `ids` that no row of `table` (in `tenant_id`) has.
+pub(crate) fn missing(
+    c: &mut dyn Conn,
+    table: &str,
+    tenant_id: &str,
+    ids: &[String],
+) -> Result<Vec<String>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut params: Vec<Value> = vec![tenant_id.into()];
+    params.extend(ids.iter().map(Value::from));
+    let found: Vec<String> = c
+        .query(
+            &format!(
+                "select id from {table} where tenant_id = $1 and id in ({})",
+                placeholders(2, ids.len())
+            ),
+            &params,
+        )?
+        .iter()
+        .map(|r| r.text(0))
+        .collect::<Result<_, _>>()?;
+    Ok(ids
+        .iter()
+        .filter(|id| !found.contains(id))
+        .cloned()
+        .collect())
+}
