@@ -7,7 +7,8 @@
 # Environment:
 #   GATEHOUSE_BIN               binary to test (default target/release/gatehouse, relative to the repo)
 #   SCHEMATHESIS_MAX_EXAMPLES   test cases per API operation and phase (default 30)
-#   SCHEMATHESIS_SEED           fix schemathesis' seed to replay a run (default: random, printed)
+#   SCHEMATHESIS_SEED           schemathesis' seed (default 20261122, so CI runs are repeatable;
+#                               'random' draws a new one each run, for exploration)
 #   CONFORMANCE_FAMILIES        families to fuzz (default "v3 v2024 beta v1")
 #   CONFORMANCE_REPORT_DIR      where JUnit reports and the server log are kept (default target/conformance)
 #
@@ -130,7 +131,26 @@ set -e
 #       patch*             JsonPatchOperation allows any op/path/value: a `copy`/`move` without
 #                          `from` (not modelled by the spec), read-only fields (id, created, owner),
 #                          or a value of the wrong type for its field are 400s.
-#     It stays on for get/delete (and for every operation added later unless listed here).
+#       catalog lists, creates, puts and patches (access profiles, roles, sources, workgroups,
+#                          managed clusters, identities, entitlements, accounts): `filters` as above;
+#                          references (owner, source, entitlements, members) must name existing
+#                          objects, names are unique per tenant, an access profile's entitlements
+#                          come from its source - a schema-valid body with made-up ids is a 400.
+#       service desk lists, creates, puts, patches, status-check update: `type` must be a type
+#                          Gatehouse provisions to and `attributes` must satisfy its template;
+#                          references must exist; the status-check values are bounded.
+#       deletes of catalog objects (access profiles, roles, sources, workgroups, managed clusters):
+#                          an object still in use is a 400 "Object in use by another" that names
+#                          its users, as SailPoint answers.
+#     It stays on for gets and the remaining deletes (and for every operation added later unless listed here).
+#   status_code_conformance - off only for the operations whose spec declares no 404 although the
+#     object they name may not exist (get/patch/delete of access profiles, roles, workgroups,
+#     managed clusters, and workgroup members): Gatehouse answers 404 ErrorResponseDto there, as
+#     SailPoint does (docs/API-COMPAT.md; shared OPEN-QUESTIONS #17).
+#   coverage phase's unexpected-methods - none for the four operations whose path also carries
+#     methods that are routed but not built yet (accounts POST/PUT/PATCH/DELETE, identity DELETE,
+#     entitlement PATCH): those answer 501 and are listed in `Allow`, while the cut document does
+#     not declare them. Remove an operation from that list when its siblings are built.
 # Nothing else is excluded: use_after_free, ensure_resource_availability, ignored_auth, etc. all
 # run. (object_level_authorization runs but needs several identities in an auth file to probe
 # anything; cross-person isolation of PATs is covered by the SDK scenarios.)
@@ -153,12 +173,38 @@ include-operation-id = [
   "createPersonalAccessToken", "createPersonalAccessTokenV1",
   "patchOauthClient", "patchOauthClientV1",
   "patchPersonalAccessToken", "patchPersonalAccessTokenV1",
+  "listAccessProfiles", "createAccessProfile", "patchAccessProfile", "getAccessProfileEntitlements",
+  "listRoles", "createRole", "patchRole",
+  "listSources", "createSource", "putSource", "updateSource",
+  "listWorkgroups", "createWorkgroup", "patchWorkgroup", "listWorkgroupMembers",
+  "getManagedClusters", "createManagedCluster", "updateManagedCluster",
+  "listIdentities", "getPublicIdentities", "listEntitlements", "listAccounts",
+  "getServiceDeskIntegrations", "getServiceDeskIntegrationList", "getServiceDeskIntegrationsV1",
+  "createServiceDeskIntegration", "createServiceDeskIntegrationV1",
+  "putServiceDeskIntegration", "putServiceDeskIntegrationV1",
+  "patchServiceDeskIntegration", "patchServiceDeskIntegrationV1",
+  "updateStatusCheckDetails", "updateStatusCheckDetailsV1",
+  "deleteAccessProfile", "deleteRole", "deleteSource", "delete", "deleteWorkgroup", "deleteManagedCluster",
 ]
 checks.positive_data_acceptance.enabled = false
+
+[[operations]]
+include-operation-id = [
+  "getAccessProfile", "patchAccessProfile", "deleteAccessProfile", "getAccessProfileEntitlements",
+  "getRole", "patchRole", "deleteRole",
+  "getWorkgroup", "patchWorkgroup", "deleteWorkgroup", "listWorkgroupMembers",
+  "deleteManagedCluster",
+]
+checks.status_code_conformance.enabled = false
+
+[[operations]]
+include-operation-id = ["listAccounts", "getAccount", "getIdentity", "getEntitlement"]
+phases.coverage.unexpected-methods = []
 TOML
 
 seed_args=()
-[[ -n "${SCHEMATHESIS_SEED:-}" ]] && seed_args=(--seed "$SCHEMATHESIS_SEED")
+SCHEMATHESIS_SEED="${SCHEMATHESIS_SEED:-20261122}"
+[[ "$SCHEMATHESIS_SEED" != "random" ]] && seed_args=(--seed "$SCHEMATHESIS_SEED")
 
 for family in $FAMILIES; do
     section "schemathesis: family $family (max ${SCHEMATHESIS_MAX_EXAMPLES} examples per operation)"

@@ -225,8 +225,24 @@ pub fn store_page<T: serde::Serialize>(
     page_response(items, total, paging)
 }
 
-/// A JSON Patch (RFC 6902) document, parsed and checked.
+/// A JSON Patch (RFC 6902) document, parsed and checked. SailPoint's `JsonPatchOperation` does not
+/// allow a null `value` (it is one of string, boolean, integer, object or array), so a null value is
+/// a 400 here; [`json_patch_allowing_null`] is for the one operation whose prose needs it.
 pub fn json_patch(body: serde_json::Value) -> Result<json_patch::Patch, ApiError> {
+    if let Some(i) = body.as_array().and_then(|ops| {
+        ops.iter()
+            .position(|op| op.get("value").is_some_and(serde_json::Value::is_null))
+    }) {
+        return Err(ApiError::illegal(format!(
+            "Operation {i} of the patch has a null 'value'; SailPoint's JSON Patch operations do not allow null."
+        )));
+    }
+    json_patch_allowing_null(body)
+}
+
+/// Like [`json_patch`], but a `value` may be null (v1 personal access tokens clear their
+/// `expirationDate` that way, as SailPoint documents).
+pub fn json_patch_allowing_null(body: serde_json::Value) -> Result<json_patch::Patch, ApiError> {
     if !body.is_array() {
         return Err(ApiError::bad_request(
             "The body must be a JSON Patch array of operations.",

@@ -73,6 +73,11 @@ fn not_found(id: &str) -> ApiError {
 /// Reads the writable fields of `body` into `m`.
 fn read_body(m: &mut ManagedCluster, body: &Map<String, Value>) -> Result<(), ApiError> {
     m.name = required_string(body, "name")?;
+    if body.get("type").is_some_and(Value::is_null) {
+        return Err(ApiError::illegal(
+            "'type' may not be null: leave it out for the default 'idn'.",
+        ));
+    }
     let kind = opt_string(body, "type")?.unwrap_or_else(|| "idn".into());
     if !CLUSTER_TYPES.contains(&kind.as_str()) {
         return Err(ApiError::illegal(format!(
@@ -83,8 +88,15 @@ fn read_body(m: &mut ManagedCluster, body: &Map<String, Value>) -> Result<(), Ap
     m.kind = kind;
     m.description = opt_string(body, "description")?;
     if let Some(c) = body.get("configuration") {
-        if !(c.is_object() || c.is_null()) {
-            return Err(ApiError::illegal("'configuration' must be an object."));
+        let Some(map) = c.as_object() else {
+            return Err(ApiError::illegal(
+                "'configuration' must be an object (it may not be null).",
+            ));
+        };
+        if let Some((k, _)) = map.iter().find(|(_, v)| !v.is_string()) {
+            return Err(ApiError::illegal(format!(
+                "'configuration.{k}' must be a string."
+            )));
         }
     }
     m.document = document(body, CORE);

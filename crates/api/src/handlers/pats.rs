@@ -3,7 +3,7 @@
 
 use crate::auth::{secrets, Caller};
 use crate::error::ApiError;
-use crate::extract::{apply_patch, json_patch, ApiJson, QueryMap};
+use crate::extract::{apply_patch, json_patch, json_patch_allowing_null, ApiJson, QueryMap};
 use crate::handlers::oauth_clients::FILTERS;
 use crate::routes::Family;
 use crate::wire::pats::{
@@ -265,9 +265,13 @@ pub async fn patch_personal_access_token(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<serde_json::Value>,
 ) -> Result<Json<GetPersonalAccessTokenResponse>, ApiError> {
-    let patch = json_patch(body)?;
-    let (current, owner) = owned_pat(&state, &caller, &id, false).await?;
     let family = caller.family();
+    let patch = if family == Family::V1 {
+        json_patch_allowing_null(body)?
+    } else {
+        json_patch(body)?
+    };
+    let (current, owner) = owned_pat(&state, &caller, &id, false).await?;
     let owner_ref = PatOwner::identity(&owner.id, &owner.name);
     let before = serde_json::to_value(GetPersonalAccessTokenResponse::new(
         &current,

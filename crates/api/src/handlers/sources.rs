@@ -348,7 +348,7 @@ pub async fn delete_source(
     match outcome {
         Ok(()) => Ok((
             StatusCode::ACCEPTED,
-            Json(json!({"type": "TASK_RESULT", "id": secrets::new_id(), "name": null})),
+            Json(json!({"type": "TASK_RESULT", "id": secrets::new_id(), "name": ""})),
         )
             .into_response()),
         Err(None) => Err(not_found(&id)),

@@ -72,6 +72,11 @@ fn not_found(id: &str) -> ApiError {
 fn read_body(g: &mut GovernanceGroup, body: &Map<String, Value>) -> Result<(), ApiError> {
     g.name = required_string(body, "name")?;
     g.description = opt_string(body, "description")?;
+    if body.get("owner").is_some_and(Value::is_null) {
+        return Err(ApiError::illegal(
+            "'owner' may not be null: name an identity, or leave it out.",
+        ));
+    }
     g.owner_id = reference_id(body, "owner", &["IDENTITY"])?;
     Ok(())
 }

@@ -43,6 +43,8 @@ pub fn managed_cluster(m: &ManagedCluster) -> Value {
     if let Value::Object(core) = core {
         doc.extend(core);
     }
-    doc.entry("configuration").or_insert_with(|| json!({}));
+    if doc.get("configuration").is_none_or(Value::is_null) {
+        doc.insert("configuration".into(), json!({}));
+    }
     Value::Object(doc)
 }

@@ -13,6 +13,7 @@ mod docs;
 mod oauth_clients;
 mod pats;
 mod routing;
+mod schema_rules;
 mod service_desk;
 mod service_desk_secrets;
 mod spec_shape;
