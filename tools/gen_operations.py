@@ -4,7 +4,7 @@
 Run `python3 tools/gen_operations.py` after changing a spec; `--check` fails when the checked-in
 file is stale (the test suite runs it so).
 """
-import json, pathlib, sys
+import json, pathlib, subprocess, sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SPECS = [("V3", "subset-v3.json", "/v3"), ("V2024", "subset-v2024.json", "/v2024"),
@@ -77,7 +77,9 @@ def generate():
         out.append(f"        experimental_required: {str(r['experimental']).lower()},")
         out.append("    },")
     out.append("];")
-    return "\n".join(out) + "\n"
+    # Formatted as `cargo fmt` would, so the checked-in file is both current and formatted.
+    return subprocess.run(["rustfmt", "--edition", "2021", "--emit", "stdout", "--quiet"],
+                          input="\n".join(out) + "\n", capture_output=True, text=True, check=True).stdout
 
 
 if __name__ == "__main__":
