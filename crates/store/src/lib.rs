@@ -8,6 +8,7 @@
 //! result is durable. Jobs that a write causes are enqueued through [`jobs::enqueue`] inside the
 //! same closure, so they commit or vanish with it.
 
+mod bulk;
 mod conn;
 mod error;
 pub mod jobs;
@@ -22,6 +23,8 @@ pub mod keys;
 pub mod oauth_clients;
 pub mod pats;
 pub mod settings;
+pub mod snapshots;
+pub mod tenant_data;
 pub mod tenants;
 
 pub use conn::{Conn, Dialect};

@@ -10,3 +10,4 @@ mod oauth_clients;
 mod pats;
 mod routing;
 mod support;
+mod tenant_data;

@@ -115,6 +115,15 @@ impl TestApp {
         app
     }
 
+    /// The tenant's id.
+    pub async fn tenant_id(&self) -> String {
+        self.state
+            .store()
+            .read(|c| Ok(gatehouse_store::tenants::first(c)?.unwrap().id))
+            .await
+            .unwrap()
+    }
+
     /// Sends a request through the whole service.
     pub async fn send(&self, req: Request<Body>) -> Reply {
         let res = gatehouse_api::app(self.state.clone())
