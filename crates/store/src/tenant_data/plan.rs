@@ -429,6 +429,8 @@ struct Planner<'c> {
     files: Vec<String>,
     problems: Vec<Problem>,
     ops: Vec<Op>,
+    /// The store holds one tenant: an id not in it is in none.
+    single_tenant: bool,
 }
 
 impl Planner<'_> {
@@ -592,7 +594,11 @@ impl Planner<'_> {
             .filter(|id| !k.existing.contains_key(*id))
             .cloned()
             .collect();
-        let taken = self.taken(k.t.name, &fresh)?;
+        let taken = if self.single_tenant {
+            HashSet::new()
+        } else {
+            self.taken(k.t.name, &fresh)?
+        };
         if !taken.is_empty() {
             for (i, cl) in claims.iter().enumerate() {
                 let Some(id) = targets[i].clone() else {
@@ -729,7 +735,9 @@ pub fn import(
         files: file.files.clone(),
         problems: file.take_problems(),
         ops: Vec::new(),
+        single_tenant: false,
     };
+    p.single_tenant = p.c.query_one("select count(*) from tenant", &[])?.int(0)? <= 1;
     let identities = plan_identities(&mut p, std::mem::take(&mut file.identities))?;
     progress
         .add(identities.counts.created + identities.counts.updated + identities.counts.unchanged);
@@ -810,24 +818,40 @@ pub fn import(
         })
         .sum();
     progress.start("writing", total as u64);
-    for op in std::mem::take(&mut p.ops) {
+    // A large import inserts into a dozen B-trees at random places; on SQLite a page cache that
+    // holds them saves rereading pages from the WAL. Only for this write: reset below.
+    let big = p.c.dialect() == crate::Dialect::Sqlite && total > 50_000;
+    if big {
+        p.c.execute("pragma cache_size = -1048576", &[])?;
+    }
+    let ops = std::mem::take(&mut p.ops);
+    let written = write_ops(p.c, ops, progress);
+    if big {
+        p.c.execute("pragma cache_size = -2000", &[])?;
+    }
+    written?;
+    Ok(Outcome::Imported(summary))
+}
+
+fn write_ops(c: &mut dyn Conn, ops: Vec<Op>, progress: &Progress) -> Result<(), StoreError> {
+    for op in ops {
         match op {
             Op::Upsert(t, rows) => {
                 let cols = t.columns();
-                insert_rows(p.c, t.name, &cols, rows, &upsert_by_id(&cols), &mut |n| {
-                    progress.add(n as u64)
+                insert_rows(c, t.name, &cols, rows, &upsert_by_id(&cols), &mut |n| {
+                    progress.add(n as u64);
                 })?;
             }
             Op::Insert(table, cols, rows) => {
                 let cols: Vec<String> = cols.iter().map(|c| (*c).to_owned()).collect();
-                insert_rows(p.c, table, &cols, rows, "", &mut |n| progress.add(n as u64))?;
+                insert_rows(c, table, &cols, rows, "", &mut |n| progress.add(n as u64))?;
             }
             Op::Execute(sql, params) => {
-                p.c.execute(&sql, &params)?;
+                c.execute(&sql, &params)?;
             }
         }
     }
-    Ok(Outcome::Imported(summary))
+    Ok(())
 }
 
 fn given(created: Option<&String>, modified: Option<&String>) -> (bool, bool) {
