@@ -88,13 +88,29 @@ fn import_reimport_and_export_round_trip() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let out = gatehouse(&["export", "--data-dir", b]);
     assert_eq!(text(&out.stdout), std::fs::read_to_string(&first).unwrap());
+    // --replace empties the tenant first.
+    let small = dir.path().join("small.json");
+    std::fs::write(&small, r#"{"identities": [{"name": "solo"}]}"#).unwrap();
+    let out = gatehouse(&[
+        "import",
+        "--data-dir",
+        a,
+        "--replace",
+        small.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let only = text(&gatehouse(&["export", "--data-dir", a]).stdout);
+    assert!(
+        only.contains("\"name\":\"solo\"") && !only.contains("alice.nguyen"),
+        "{only}"
+    );
     // CSV out and back in.
     let csv = dir.path().join("people.csv");
     let csv = csv.to_str().unwrap();
     let out = gatehouse(&[
         "export",
         "--data-dir",
-        a,
+        b,
         "--format",
         "csv",
         "--kind",

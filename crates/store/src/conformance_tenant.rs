@@ -215,6 +215,26 @@ pub(crate) async fn good_file_imports_once(store: &Store) {
     assert_eq!((boss.created, boss.modified), (T0, T1));
     let e = export(store).await;
     assert!(e.contains("\"serviceDeskManaged\":true"), "{e}");
+    // An id this tenant does not know, for a name it does (an export of another installation):
+    // the stored object is meant, and references to that id reach it.
+    let foreign = r#"{"identities": [
+        {"id": "0123456789abcdef0123456789abcdef", "name": "boss", "displayName": "The Big Boss", "email": "boss@example.com", "authorities": ["ORG_ADMIN", "USER"]},
+        {"name": "cat", "manager": {"id": "0123456789abcdef0123456789abcdef"}}
+    ]}"#;
+    let s = imported(import(store, json("foreign.json", foreign), T1).await);
+    assert_eq!(
+        (s.of("identity").unchanged, s.of("identity").created),
+        (1, 1),
+        "{s:?}"
+    );
+    let cat_manager = store
+        .read(|c| {
+            c.query_one("select manager_id from identity where name = 'cat'", &[])?
+                .text(0)
+        })
+        .await
+        .unwrap();
+    assert_eq!(cat_manager, boss.id);
 }
 
 const BAD: &str = r#"{
@@ -474,11 +494,24 @@ pub(crate) async fn snapshot_restore_gives_back_the_snapshot(store: &Store) {
     admin_with_pat(store).await;
     imported(import(store, TenantFile::demo(), T0).await);
     imported(import(store, json("good.json", GOOD), T0).await);
+    let job = |kind: &str| crate::jobs::NewJob {
+        tenant_id: Some("t1".into()),
+        kind: kind.into(),
+        args: serde_json::json!({"k": kind}),
+        max_attempts: 3,
+        run_at: T0,
+        unique_key: Some(format!("snapshot-{kind}")),
+    };
+    let (j1, j2) = (job("before"), job("after"));
     store
-        .write(|c| crate::settings::put(c, "t1", "x", &serde_json::json!(1), T0))
+        .write(move |c| {
+            crate::settings::put(c, "t1", "x", &serde_json::json!(1), T0)?;
+            crate::jobs::enqueue(c, &j1, T0).map(|_| ())
+        })
         .await
         .unwrap();
     let before = dump(store).await;
+    assert!(before.iter().any(|(t, r)| t == "job" && r.len() == 1));
     let exported = export(store).await;
     let snap = store
         .write(|c| snapshots::take(c, "t1", "base", "s1", T0, false))
@@ -497,7 +530,7 @@ pub(crate) async fn snapshot_restore_gives_back_the_snapshot(store: &Store) {
     );
     imported(import(store, json("changed.json", &changed), T1).await);
     store
-        .write(|c| {
+        .write(move |c| {
             c.execute(
                 "delete from assignment where tenant_id = 't1' and reason = 'BIRTHRIGHT'",
                 &[],
@@ -505,6 +538,8 @@ pub(crate) async fn snapshot_restore_gives_back_the_snapshot(store: &Store) {
             c.execute("delete from role_access_profile", &[])?;
             crate::settings::put(c, "t1", "x", &serde_json::json!(2), T1)?;
             crate::settings::put(c, "t1", "y", &serde_json::json!(3), T1)?;
+            c.execute("delete from job where tenant_id = 't1'", &[])?;
+            crate::jobs::enqueue(c, &j2, T1)?;
             let newcomer = tenants::identity_by_name(c, "t1", "newcomer")?.unwrap();
             pats::insert(
                 c,

@@ -306,6 +306,8 @@ struct Kind {
     existing_by_key: HashMap<String, String>,
     by_key: HashMap<String, String>,
     ids: HashSet<String>,
+    /// Ids in the file that stand for a stored object of the same name (and another id).
+    alias: HashMap<String, String>,
     counts: Counts,
 }
 
@@ -323,6 +325,7 @@ impl Kind {
             existing_by_key: HashMap::new(),
             by_key: HashMap::new(),
             ids: HashSet::new(),
+            alias: HashMap::new(),
             counts: Counts::default(),
         };
         for r in c.query(&t.select(), &[tenant.into()])? {
@@ -335,11 +338,17 @@ impl Kind {
         Ok(k)
     }
 
+    /// The stored id a file id stands for.
+    fn canonical<'a>(&'a self, id: &'a String) -> &'a String {
+        self.alias.get(id).unwrap_or(id)
+    }
+
     /// Resolves a by-name or by-id reference to an object of this kind.
     fn resolve(&self, r: &Ref) -> Result<String, String> {
         let kind = self.t.kind;
         match (&r.id, &r.name) {
             (Some(id), name) => {
+                let id = self.canonical(id);
                 if !self.ids.contains(id) {
                     return Err(format!("no {kind} has id '{id}'"));
                 }
@@ -532,10 +541,25 @@ impl Planner<'_> {
                     continue;
                 }
                 if let Some(holder) = k.existing_by_key.get(key) {
-                    if holder != id {
+                    if holder != id && k.existing.contains_key(id) {
                         self.bad(cl.loc, kind, label, format!(
-                            "another {kind} of the tenant (id '{holder}') has this name; rename it first, or use its id"
+                            "another {kind} of the tenant (id '{holder}') has this name; rename it first"
                         ));
+                        continue;
+                    }
+                    if holder != id {
+                        // An id the tenant does not know, for a name it does (a file exported
+                        // from another installation): the stored object is the one meant.
+                        if let Some(&j) = by_id.get(holder) {
+                            self.bad(cl.loc, kind, label, format!(
+                                "this is the stored {kind} '{holder}', which line {} also names", line(j)
+                            ));
+                            continue;
+                        }
+                        k.alias.insert(id.clone(), holder.clone());
+                        by_key.insert(key.clone(), i);
+                        by_id.insert(holder.clone(), i);
+                        targets[i] = Some(holder.clone());
                         continue;
                     }
                 }
@@ -673,6 +697,7 @@ impl Entitlements {
         default_source: Option<&str>,
     ) -> Result<String, String> {
         if let Some(id) = &r.id {
+            let id = self.k.canonical(id);
             return if self.k.ids.contains(id) {
                 Ok(id.clone())
             } else {
@@ -1660,6 +1685,7 @@ fn resolve_account(
     default_source: Option<&str>,
 ) -> Result<String, String> {
     if let Some(id) = &a.id {
+        let id = x.accounts.canonical(id);
         return if x.accounts.ids.contains(id) {
             Ok(id.clone())
         } else {
