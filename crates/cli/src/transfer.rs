@@ -28,7 +28,7 @@ fn progress_bar(progress: Arc<Progress>) -> (ProgressBar, tokio::task::JoinHandl
         let b = ProgressBar::new(0);
         b.set_style(
             ProgressStyle::with_template(
-                "{msg:>9} [{bar:40.cyan/blue}] {human_pos}/{human_len} ({per_sec}, {eta} left)",
+                "{msg:>10} [{bar:40.cyan/blue}] {human_pos}/{human_len} ({elapsed}, {eta} left)",
             )
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
@@ -77,8 +77,8 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
     let progress = Arc::new(Progress::new());
     let (bar, ticker) = progress_bar(progress.clone());
     let mut file = TenantFile::new();
+    progress.start("reading", args.files.len() as u64);
     for path in &args.files {
-        bar.set_message("reading");
         let text =
             std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         let csv = match args.format {
@@ -100,6 +100,7 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
             file
         })
         .await?;
+        progress.add(1);
     }
     let store = open(&args.store).await?;
     let now = SystemClock.now();

@@ -330,7 +330,8 @@ impl Progress {
         Self::default()
     }
 
-    pub(crate) fn start(&self, phase: &str, total: u64) {
+    /// Starts phase `phase` of `total` steps.
+    pub fn start(&self, phase: &str, total: u64) {
         if let Ok(mut p) = self.phase.lock() {
             phase.clone_into(&mut p);
         }
@@ -338,7 +339,8 @@ impl Progress {
         self.done.store(0, Ordering::Relaxed);
     }
 
-    pub(crate) fn add(&self, n: u64) {
+    /// Counts `n` more steps done.
+    pub fn add(&self, n: u64) {
         self.done.fetch_add(n, Ordering::Relaxed);
     }
 

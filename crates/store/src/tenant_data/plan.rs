@@ -855,6 +855,7 @@ pub fn import(
         p.c.execute("pragma cache_size = -2000", &[])?;
     }
     written?;
+    progress.start("committing", 0);
     Ok(Outcome::Imported(summary))
 }
 
