@@ -24,6 +24,9 @@ if [ -d ../shared/specs ]; then
   done
 fi
 
+step "demo tenant matches its generator"
+python3 tools/gen_demo.py --check
+
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 

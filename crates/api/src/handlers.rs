@@ -57,6 +57,10 @@ pub fn bind(operation: &str) -> Option<Bind> {
             |f| on(f, admin::create_identity_personal_access_token)
         }
         "resetTenant" => |f| on(f, admin::reset_tenant),
+        "createTenantSnapshot" => |f| on(f, admin::create_tenant_snapshot),
+        "listTenantSnapshots" => |f| on(f, admin::list_tenant_snapshots),
+        "restoreTenantSnapshot" => |f| on(f, admin::restore_tenant_snapshot),
+        "deleteTenantSnapshot" => |f| on(f, admin::delete_tenant_snapshot),
         "getClock" => |f| on(f, admin::get_clock),
         "setClock" => |f| on(f, admin::set_clock),
         "listIdentities" => |f| on(f, identities::list_identities),

@@ -82,6 +82,26 @@ pub static ADMIN_OPERATIONS: &[Operation] = &[
         "createIdentityPersonalAccessToken",
     ),
     admin("POST", "/gatehouse/v1/tenant/reset", "resetTenant"),
+    admin(
+        "POST",
+        "/gatehouse/v1/tenant/snapshots",
+        "createTenantSnapshot",
+    ),
+    admin(
+        "GET",
+        "/gatehouse/v1/tenant/snapshots",
+        "listTenantSnapshots",
+    ),
+    admin(
+        "POST",
+        "/gatehouse/v1/tenant/snapshots/{name}/restore",
+        "restoreTenantSnapshot",
+    ),
+    admin(
+        "DELETE",
+        "/gatehouse/v1/tenant/snapshots/{name}",
+        "deleteTenantSnapshot",
+    ),
     admin("GET", "/gatehouse/v1/clock", "getClock"),
     admin("POST", "/gatehouse/v1/clock", "setClock"),
 ];

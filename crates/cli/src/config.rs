@@ -20,6 +20,66 @@ pub enum Command {
     Serve(ServeArgs),
     /// Bring the database schema up to date and exit.
     Migrate(StoreArgs),
+    /// Load tenant files (JSON, or CSV of identities or entitlements) into the tenant, all or
+    /// nothing; see docs/IMPORT-FORMAT.md.
+    Import(ImportArgs),
+    /// Write the whole tenant as a tenant file (JSON), or its identities or entitlements as CSV.
+    Export(ExportArgs),
+}
+
+/// A tenant file's format.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    /// The tenant file (docs/IMPORT-FORMAT.md).
+    Json,
+    /// Identities or entitlements, one per row.
+    Csv,
+}
+
+/// What a CSV file holds.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum CsvKind {
+    /// People.
+    Identities,
+    /// Entitlements.
+    Entitlements,
+}
+
+/// Options of `gatehouse import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Storage.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Format of every file (default: csv for *.csv, json otherwise).
+    #[arg(long)]
+    pub format: Option<Format>,
+    /// What a CSV file holds (default: entitlements when its header has `attribute` and `value`).
+    #[arg(long)]
+    pub kind: Option<CsvKind>,
+    /// Empty the tenant first (keeping the start-up admin and its token), in the same transaction.
+    #[arg(long)]
+    pub replace: bool,
+    /// The files, imported together in one transaction.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+/// Options of `gatehouse export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Storage.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Format.
+    #[arg(long, default_value = "json")]
+    pub format: Format,
+    /// With --format csv: identities or entitlements.
+    #[arg(long, required_if_eq("format", "csv"))]
+    pub kind: Option<CsvKind>,
+    /// Where to write (default: standard output).
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
 }
 
 /// Where the data lives.
@@ -85,6 +145,9 @@ pub struct ServeArgs {
     /// Log level filter (e.g. info, debug, gatehouse_api=debug).
     #[arg(long, env = "GATEHOUSE_LOG", default_value = "info")]
     pub log: String,
+    /// Start an empty data store empty instead of loading the demo tenant (Northwind Robotics) into it.
+    #[arg(long, env = "GATEHOUSE_NO_DEMO")]
+    pub no_demo: bool,
     /// Seconds to wait for in-flight requests at shutdown.
     #[arg(long, env = "GATEHOUSE_SHUTDOWN_GRACE", default_value_t = 20)]
     pub shutdown_grace: u64,

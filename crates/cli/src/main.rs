@@ -1,8 +1,10 @@
 //! `gatehouse`: the one binary. `gatehouse serve` runs the service; `gatehouse migrate` brings a
-//! database's schema up to date. `gatehouse --help` is the reference for every option.
+//! database's schema up to date; `gatehouse import` and `gatehouse export` load and write tenant
+//! files. `gatehouse --help` is the reference for every option.
 
 mod config;
 mod serve;
+mod transfer;
 
 use clap::Parser;
 
@@ -22,6 +24,8 @@ fn main() -> std::process::ExitCode {
         match cli.command {
             config::Command::Serve(args) => serve::serve(args).await,
             config::Command::Migrate(args) => serve::migrate(args).await,
+            config::Command::Import(args) => transfer::import(args).await,
+            config::Command::Export(args) => transfer::export(args).await,
         }
     });
     match outcome {

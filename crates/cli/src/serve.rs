@@ -1,4 +1,4 @@
-//! `gatehouse serve` and `gatehouse migrate`.
+//! `gatehouse serve` (loading the demo tenant into an empty store) and `gatehouse migrate`.
 
 use crate::config::{ClockKind, ServeArgs, StoreArgs, Synchronous};
 use anyhow::{bail, Context};
@@ -7,6 +7,7 @@ use gatehouse_api::auth::secrets;
 use gatehouse_api::{bootstrap, ApiConfig, AppState};
 use gatehouse_domain::{Clock, SystemClock, VirtualClock};
 use gatehouse_store::runner::{Runner, RunnerConfig};
+use gatehouse_store::tenant_data;
 use gatehouse_store::{Store, StoreConfig};
 use std::path::Path;
 use std::sync::Arc;
@@ -36,7 +37,7 @@ fn store_config(args: &StoreArgs) -> anyhow::Result<StoreConfig> {
     })
 }
 
-async fn open(args: &StoreArgs) -> anyhow::Result<Store> {
+pub(crate) async fn open(args: &StoreArgs) -> anyhow::Result<Store> {
     let config = store_config(args)?;
     Store::open(config, SystemClock.now().millis())
         .await
@@ -138,6 +139,11 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         ),
     };
     let configured_id = credentials.as_ref().map(|(id, _)| id.clone());
+    let demo = if args.no_demo {
+        None
+    } else {
+        seed_demo(&store, clock.now()).await?
+    };
     let prepared = bootstrap::prepare(&store, &master_key, clock.now(), credentials)
         .await
         .context("cannot prepare the tenant")?;
@@ -157,6 +163,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
     announce(&addr.to_string(), &prepared, configured_id.as_deref());
+    if let Some(summary) = demo {
+        announce_demo(&summary);
+    }
     let runner = Runner::new(
         store,
         clock,
@@ -190,6 +199,39 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let _ = runner_task.await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// On a store without a tenant, creates it with the demo tenant's data (one transaction).
+async fn seed_demo(
+    store: &Store,
+    now: gatehouse_domain::Timestamp,
+) -> anyhow::Result<Option<tenant_data::Summary>> {
+    let id = secrets::new_id();
+    match store
+        .write(move |c| tenant_data::seed_demo_if_new(c, &id, bootstrap::DEFAULT_TENANT, now))
+        .await
+    {
+        Ok(s) => Ok(s),
+        // Another replica created the tenant at the same moment.
+        Err(gatehouse_store::StoreError::Conflict(_)) => Ok(None),
+        Err(e) => Err(e).context("cannot load the demo tenant"),
+    }
+}
+
+fn announce_demo(s: &tenant_data::Summary) {
+    let counts: Vec<String> = s
+        .kinds
+        .iter()
+        .filter(|(_, c)| c.created > 0)
+        .map(|(k, c)| format!("{} {k}", c.created))
+        .collect();
+    println!(
+        "Loaded the demo tenant, Northwind Robotics: {}.",
+        counts.join(", ")
+    );
+    println!(
+        "  e.g. maya.patel (ORG_ADMIN), tom.becker (SERVICE_DESK_ADMIN), alice.nguyen (USER); start with --no-demo for an empty tenant."
+    );
 }
 
 fn announce(addr: &str, p: &bootstrap::Prepared, configured: Option<&str>) {

@@ -5,6 +5,9 @@
 //! store behaviour gets a check here, never in one backend's tests only.
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
 
+#[path = "conformance_tenant.rs"]
+mod tenant_checks;
+
 use crate::jobs::{self, JobState, NewJob, Retry};
 use crate::{oauth_clients, pats, service_desk, settings, tenants, Store, StoreError};
 use gatehouse_domain::Timestamp;
@@ -26,6 +29,15 @@ pub const CHECKS: &[&str] = &[
     "filters_compile_to_working_sql",
     "oauth_client_and_pat_round_trip",
     "settings_upsert",
+    "every_table_is_classified",
+    "demo_imports_and_reimports_unchanged",
+    "good_file_imports_once",
+    "bad_file_changes_nothing_and_names_every_row",
+    "export_import_round_trips",
+    "csv_forms_import_and_export",
+    "reset_empties_every_table_but_keeps_the_admin",
+    "snapshot_restore_gives_back_the_snapshot",
+    "restore_keeps_the_callers_access",
     "catalog_prefix_filters_match_exactly",
     "catalog_references_and_usages",
     "assignments_grant_list_revoke",
@@ -44,6 +56,25 @@ pub async fn run(name: &str, store: &Store) {
         "job_unique_key_deduplicates" => job_unique_key_deduplicates(store).await,
         "job_lease_is_exclusive_and_expires" => job_lease_is_exclusive_and_expires(store).await,
         "job_stale_worker_is_fenced" => job_stale_worker_is_fenced(store).await,
+        "every_table_is_classified" => tenant_checks::every_table_is_classified(store).await,
+        "demo_imports_and_reimports_unchanged" => {
+            tenant_checks::demo_imports_and_reimports_unchanged(store).await;
+        }
+        "good_file_imports_once" => tenant_checks::good_file_imports_once(store).await,
+        "bad_file_changes_nothing_and_names_every_row" => {
+            tenant_checks::bad_file_changes_nothing_and_names_every_row(store).await;
+        }
+        "export_import_round_trips" => tenant_checks::export_import_round_trips(store).await,
+        "csv_forms_import_and_export" => tenant_checks::csv_forms_import_and_export(store).await,
+        "reset_empties_every_table_but_keeps_the_admin" => {
+            tenant_checks::reset_empties_every_table_but_keeps_the_admin(store).await;
+        }
+        "snapshot_restore_gives_back_the_snapshot" => {
+            tenant_checks::snapshot_restore_gives_back_the_snapshot(store).await;
+        }
+        "restore_keeps_the_callers_access" => {
+            tenant_checks::restore_keeps_the_callers_access(store).await;
+        }
         "job_retries_then_discards" => job_retries_then_discards(store).await,
         "job_concurrent_claims_never_share" => job_concurrent_claims_never_share(store).await,
         "filters_compile_to_working_sql" => filters_compile_to_working_sql(store).await,
@@ -762,7 +793,10 @@ async fn service_desk_round_trip(store: &Store) {
         }
     );
 
-    store.write(|c| tenants::reset(c, "t1", &[])).await.unwrap();
+    store
+        .write(|c| tenants::reset(c, "t1", &tenants::Keep::default()))
+        .await
+        .unwrap();
     let left = store
         .read(|c| {
             Ok((

@@ -8,6 +8,7 @@
 //! result is durable. Jobs that a write causes are enqueued through [`jobs::enqueue`] inside the
 //! same closure, so they commit or vanish with it.
 
+mod bulk;
 mod conn;
 mod error;
 pub mod jobs;
@@ -32,7 +33,9 @@ pub mod pats;
 pub mod roles;
 pub mod service_desk;
 pub mod settings;
+pub mod snapshots;
 pub mod sources;
+pub mod tenant_data;
 pub mod tenants;
 
 pub use conn::{Conn, Dialect};

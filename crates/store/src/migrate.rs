@@ -1,7 +1,9 @@
 //! Forward-only schema migrations, one numbered file per change and per backend.
 //!
 //! The same version and name exist in `migrations/sqlite` and `migrations/postgres`; only the types
-//! differ. Each runs once, in the transaction that records it.
+//! differ. Each runs once, in the transaction that records it. Versions are numbered per feature
+//! branch, so the list may have gaps while branches land: the runner applies every known version
+//! that the database has not recorded, in order, rather than only those above the highest.
 
 use crate::conn::{Conn, Dialect};
 use crate::StoreError;
@@ -39,6 +41,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0004_catalog_api.sql"),
         postgres: include_str!("../migrations/postgres/0004_catalog_api.sql"),
     },
+    Migration {
+        version: 5,
+        name: "tenant_data",
+        sqlite: include_str!("../migrations/sqlite/0005_tenant_data.sql"),
+        postgres: include_str!("../migrations/postgres/0005_tenant_data.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.
@@ -67,20 +75,22 @@ pub(crate) fn run(conn: &mut dyn Conn, now_ms: i64) -> Result<usize, StoreError>
         "create table if not exists schema_migration (version bigint primary key, name text not null, applied bigint not null)",
         &[],
     )?;
-    let current = conn
-        .query_one(
-            "select coalesce(max(version), 0) from schema_migration",
-            &[],
-        )?
-        .int(0)?;
-    if current > latest_version() {
+    let applied: Vec<i64> = conn
+        .query("select version from schema_migration order by version", &[])?
+        .iter()
+        .map(|r| r.int(0))
+        .collect::<Result<_, _>>()?;
+    if let Some(unknown) = applied
+        .iter()
+        .find(|v| !MIGRATIONS.iter().any(|m| m.version == **v))
+    {
         return Err(StoreError::Unavailable(format!(
-            "the database is at schema version {current}, newer than this build's {}; upgrade Gatehouse",
+            "the database has schema version {unknown}, which this build does not know (its newest is {}); upgrade Gatehouse",
             latest_version()
         )));
     }
     let mut ran = 0;
-    for m in MIGRATIONS.iter().filter(|m| m.version > current) {
+    for m in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
         let sql = match conn.dialect() {
             Dialect::Sqlite => m.sqlite,
             Dialect::Postgres => m.postgres,
@@ -115,6 +125,18 @@ mod tests {
             got,
             vec!["create table a (x int)", "create index i on a (x)"]
         );
+    }
+
+    #[test]
+    fn versions_increase() {
+        for w in MIGRATIONS.windows(2) {
+            assert!(
+                w[0].version < w[1].version,
+                "{} then {}",
+                w[0].name,
+                w[1].name
+            );
+        }
     }
 
     #[test]

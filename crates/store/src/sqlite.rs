@@ -143,6 +143,10 @@ fn open(path: &Path, sync: Synchronous) -> Result<Connection, StoreError> {
     conn.pragma_update(None, "journal_mode", "wal")?;
     conn.pragma_update(None, "synchronous", sync.pragma_value())?;
     conn.pragma_update(None, "foreign_keys", 1)?;
+    // Statement journals (a multi-row insert inside a transaction keeps one, so that a failing
+    // statement can be undone alone) in memory rather than in temporary files: a bulk import spent
+    // a fifth of its time writing them.
+    conn.pragma_update(None, "temp_store", 2)?;
     conn.set_prepared_statement_cache_capacity(256);
     let got = settings_of(&conn)?;
     let ok = got.journal_mode == "wal"

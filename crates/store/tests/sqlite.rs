@@ -45,12 +45,17 @@ async fn reopening_does_not_rerun_migrations() {
     let a = Store::open(config.clone(), 0).await.unwrap();
     drop(a);
     let b = Store::open(config, 1).await.unwrap();
-    let n = b
+    let (n, rerun, newest) = b
         .read(|c| {
-            c.query_one("select count(*) from schema_migration", &[])?
-                .int(0)
+            let r = c.query_one(
+                "select count(*), sum(case when applied = 1 then 1 else 0 end), max(version) from schema_migration",
+                &[],
+            )?;
+            Ok((r.int(0)?, r.opt_int(1)?.unwrap_or(0), r.int(2)?))
         })
         .await
         .unwrap();
-    assert_eq!(n, gatehouse_store::latest_version());
+    assert!(n >= 2, "{n} migrations recorded");
+    assert_eq!(rerun, 0, "a migration ran again at the second open");
+    assert_eq!(newest, gatehouse_store::latest_version());
 }

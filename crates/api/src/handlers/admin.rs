@@ -1,6 +1,6 @@
 //! Gatehouse's own admin and test API under `/gatehouse/v1/` (ORG_ADMIN only): create people, mint
-//! a personal access token for anyone (so a test can act as any person), empty the tenant, and read
-//! or move the virtual clock.
+//! a personal access token for anyone (so a test can act as any person), reset the tenant to empty
+//! or to the demo data, take and restore named snapshots, and read or move the virtual clock.
 
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -10,12 +10,16 @@ use crate::routes::Family;
 use crate::wire::pats::{CreatePersonalAccessTokenRequest, CreatePersonalAccessTokenResponse};
 use crate::wire::ts;
 use crate::AppState;
+use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use gatehouse_domain::{Authority, Timestamp};
-use gatehouse_store::tenants::{self, Identity};
+use gatehouse_store::snapshots::{self, Snapshot};
+use gatehouse_store::tenant_data;
+use gatehouse_store::tenants::{self, Identity, Keep};
 use gatehouse_store::StoreError;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 /// A person to create.
@@ -126,22 +130,234 @@ pub async fn create_identity_personal_access_token(
     Ok(Json(create_for(&state, owner, body, Family::V3).await?))
 }
 
-/// `POST /gatehouse/v1/tenant/reset`: empties the tenant. The calling administrator and their
-/// tokens are kept, so the test suite that asked can go on.
+/// The optional body of `POST /gatehouse/v1/tenant/reset`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResetRequest {
+    /// `empty` (the default) or `demo`.
+    #[serde(default)]
+    pub to: Option<String>,
+}
+
+/// Reads an optional JSON body: empty is `T::default()`.
+fn optional_json<T: DeserializeOwned + Default>(body: &Bytes) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("The request body is not valid: {e}.")))
+}
+
+/// What a reset and a restore keep: the caller, the token it used, and the managed admin PATs.
+fn keep_for(c: &mut dyn gatehouse_store::Conn, caller: &Caller) -> Result<Keep, StoreError> {
+    Keep::for_caller(
+        c,
+        caller.tenant(),
+        caller.principal.identity_id.as_deref(),
+        Some(&caller.principal.client_id),
+    )
+}
+
+/// `POST /gatehouse/v1/tenant/reset` with an optional `{"to": "empty" | "demo"}`: deletes every
+/// row of the tenant (then loads the demo tenant for `demo`) in one transaction. The calling
+/// administrator, the token they called with and the managed admin token are kept.
 pub async fn reset_tenant(
     State(state): State<AppState>,
     caller: Caller,
+    body: Bytes,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    let req: ResetRequest = optional_json(&body)?;
+    let demo = match req.to.as_deref() {
+        None | Some("empty") => false,
+        Some("demo") => true,
+        Some(other) => {
+            return Err(ApiError::illegal(format!(
+                "'to' must be \"empty\" or \"demo\", not '{other}'."
+            )))
+        }
+    };
+    caller.identity()?;
     let tenant = caller.tenant().to_owned();
-    let keep = vec![caller.identity()?.to_owned()];
-    let t = tenant.clone();
-    state
+    let now = state.clock().now();
+    let c2 = caller.clone();
+    let (deleted, loaded) = state
         .store()
-        .write(move |c| tenants::reset(c, &t, &keep))
+        .write(move |c| {
+            let keep = keep_for(c, &c2)?;
+            let deleted = tenants::reset(c, c2.tenant(), &keep)?;
+            let loaded = if demo {
+                Some(tenant_data::import_demo(c, c2.tenant(), now)?)
+            } else {
+                None
+            };
+            Ok((deleted, loaded))
+        })
         .await?;
-    Ok(Json(
-        serde_json::json!({ "tenantId": tenant, "state": "empty" }),
-    ))
+    let mut out = serde_json::json!({
+        "tenantId": tenant,
+        "state": if demo { "demo" } else { "empty" },
+        "deleted": deleted,
+    });
+    if let Some(s) = loaded {
+        out["created"] = s
+            .kinds
+            .iter()
+            .map(|(k, c)| (k.to_string(), serde_json::json!(c.created)))
+            .collect::<serde_json::Map<_, _>>()
+            .into();
+    }
+    Ok(Json(out))
+}
+
+/// A snapshot as the admin API shows it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SnapshotView {
+    /// Name.
+    pub name: String,
+    /// Taken at.
+    pub created: String,
+    /// Rows it holds.
+    pub row_count: i64,
+    /// Schema version when taken.
+    pub schema_version: i64,
+}
+
+impl From<&Snapshot> for SnapshotView {
+    fn from(s: &Snapshot) -> Self {
+        Self {
+            name: s.name.clone(),
+            created: ts(s.created),
+            row_count: s.row_count,
+            schema_version: s.schema_version,
+        }
+    }
+}
+
+/// A snapshot to take.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewSnapshot {
+    /// Name: 1 to 100 of `A-Z a-z 0-9 . _ -`.
+    pub name: Option<String>,
+    /// Replace a snapshot of the same name (default false: that is a conflict).
+    #[serde(default)]
+    pub replace: bool,
+}
+
+fn check_snapshot_name(name: &str) -> Result<(), ApiError> {
+    let ok = !name.is_empty()
+        && name.len() <= 100
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::illegal(format!(
+            "'{name}' is not a snapshot name: use 1 to 100 letters, digits, '.', '_' or '-'."
+        )))
+    }
+}
+
+/// `POST /gatehouse/v1/tenant/snapshots` `{"name"}`: 201 with the snapshot of every row of the
+/// tenant.
+pub async fn create_tenant_snapshot(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<NewSnapshot>,
+) -> Result<(StatusCode, Json<SnapshotView>), ApiError> {
+    let name = body.name.unwrap_or_default();
+    if name.is_empty() {
+        return Err(ApiError::missing("name"));
+    }
+    check_snapshot_name(&name)?;
+    let (tenant, n, now, id) = (
+        caller.tenant().to_owned(),
+        name.clone(),
+        state.clock().now(),
+        crate::auth::secrets::new_id(),
+    );
+    let replace = body.replace;
+    match state
+        .store()
+        .write(move |c| snapshots::take(c, &tenant, &n, &id, now, replace))
+        .await
+    {
+        Ok(s) => Ok((StatusCode::CREATED, Json(SnapshotView::from(&s)))),
+        Err(StoreError::Conflict(_)) => Err(ApiError::conflict(format!(
+            "A snapshot named '{name}' exists; delete it first, or send \"replace\": true."
+        ))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `GET /gatehouse/v1/tenant/snapshots`: the tenant's snapshots by name.
+pub async fn list_tenant_snapshots(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<SnapshotView>>, ApiError> {
+    let tenant = caller.tenant().to_owned();
+    let list = state
+        .store()
+        .read(move |c| snapshots::list(c, &tenant))
+        .await?;
+    Ok(Json(list.iter().map(SnapshotView::from).collect()))
+}
+
+/// `POST /gatehouse/v1/tenant/snapshots/{name}/restore`: the tenant becomes the snapshot again, in
+/// one transaction; the calling administrator, their token and the managed admin token are kept.
+pub async fn restore_tenant_snapshot(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.identity()?;
+    let (c2, n) = (caller.clone(), name.clone());
+    let started = std::time::Instant::now();
+    let restored = state
+        .store()
+        .write(move |c| {
+            let keep = keep_for(c, &c2)?;
+            snapshots::restore(c, c2.tenant(), &n, &keep)
+        })
+        .await;
+    match restored {
+        Ok(Some(r)) => Ok(Json(serde_json::json!({
+            "name": r.snapshot.name,
+            "created": ts(r.snapshot.created),
+            "deleted": r.deleted,
+            "restored": r.inserted,
+            "durationMs": u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        }))),
+        Ok(None) => Err(ApiError::NotFound(format!(
+            "Snapshot '{name}' was not found."
+        ))),
+        Err(StoreError::Conflict(m)) => Err(ApiError::conflict(format!(
+            "The snapshot cannot be restored next to the identities kept for the caller: {m}"
+        ))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `DELETE /gatehouse/v1/tenant/snapshots/{name}`: 204.
+pub async fn delete_tenant_snapshot(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let (tenant, n) = (caller.tenant().to_owned(), name.clone());
+    if state
+        .store()
+        .write(move |c| snapshots::delete(c, &tenant, &n))
+        .await?
+    {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound(format!(
+            "Snapshot '{name}' was not found."
+        )))
+    }
 }
 
 /// The clock as the admin API shows it.

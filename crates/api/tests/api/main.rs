@@ -18,3 +18,4 @@ mod service_desk;
 mod service_desk_secrets;
 mod spec_shape;
 mod support;
+mod tenant_data;

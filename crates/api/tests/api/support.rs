@@ -115,6 +115,15 @@ impl TestApp {
         app
     }
 
+    /// The tenant's id.
+    pub async fn tenant_id(&self) -> String {
+        self.state
+            .store()
+            .read(|c| Ok(gatehouse_store::tenants::first(c)?.unwrap().id))
+            .await
+            .unwrap()
+    }
+
     /// Sends a request through the whole service.
     pub async fn send(&self, req: Request<Body>) -> Reply {
         let res = gatehouse_api::app(self.state.clone())
@@ -221,17 +230,6 @@ impl TestApp {
     /// The URL of the test's own PostgreSQL database, when the test runs on PostgreSQL.
     pub fn pg_database_url(&self) -> Option<String> {
         self.pg_drop.as_ref().map(|(url, db)| pg_url_for(url, db))
-    }
-
-    /// The tenant's id.
-    pub async fn tenant_id(&self) -> String {
-        self.state
-            .store()
-            .read(|c| gatehouse_store::tenants::first(c))
-            .await
-            .unwrap()
-            .unwrap()
-            .id
     }
 
     /// A token signed with the real key but with `edit` applied to its claims.
