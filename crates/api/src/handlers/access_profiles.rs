@@ -4,8 +4,8 @@ use crate::auth::{secrets, Caller};
 use crate::error::ApiError;
 use crate::extract::{store_page, ApiJson, QueryMap};
 use crate::handlers::catalog::{
-    approval_groups, bool_or, document, in_use, name_taken, object, opt_object, opt_string,
-    patched, reference_id, reference_ids, required_string, unknown_reference,
+    approval_groups, bool_or, delete_unless_used, document, name_taken, object, opt_object,
+    opt_string, patched, reference_id, reference_ids, required_string, unknown_reference, Deletion,
 };
 use crate::handlers::entitlements::{no_segments, ACCESS_PROFILE_FILTERS, ACCESS_PROFILE_SORTERS};
 use crate::wire::access::{access_profile, entitlement, ACCESS_PROFILE_APPROVERS};
@@ -277,6 +277,14 @@ pub async fn patch_access_profile(
     Ok(Json(save(&state, a, groups, false).await?))
 }
 
+/// How access profiles are deleted.
+static ACCESS_PROFILE_DELETION: Deletion = Deletion {
+    what: "access profile",
+    name_of: |c, t, id| Ok(access_profiles::get(c, t, id)?.map(|v| v.access_profile.name)),
+    usages: access_profiles::usages,
+    delete: access_profiles::delete,
+};
+
 /// `DELETE /access-profiles/{id}` (`deleteAccessProfile`): 204; 400 while a role includes it or
 /// someone holds it.
 pub async fn delete_access_profile(
@@ -284,25 +292,10 @@ pub async fn delete_access_profile(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let (tenant, key) = (caller.tenant().to_owned(), id.clone());
-    let outcome = state
-        .store()
-        .write(move |c| {
-            let Some(v) = access_profiles::get(c, &tenant, &key)? else {
-                return Ok(Err(None));
-            };
-            let used = access_profiles::usages(c, &tenant, &key)?;
-            if !used.is_empty() {
-                return Ok(Err(Some((v.access_profile.name, used))));
-            }
-            access_profiles::delete(c, &tenant, &key)?;
-            Ok(Ok(()))
-        })
-        .await?;
-    match outcome {
-        Ok(()) => Ok(StatusCode::NO_CONTENT),
-        Err(None) => Err(not_found(&id)),
-        Err(Some((name, used))) => Err(in_use("access profile", &name, &used)),
+    if delete_unless_used(&state, caller.tenant(), &id, &ACCESS_PROFILE_DELETION).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(not_found(&id))
     }
 }
 

@@ -5,7 +5,7 @@ use crate::error::ApiError;
 use crate::extract::{apply_patch, json_patch};
 use crate::wire::refs::ReferenceInput;
 use gatehouse_store::listing::Usage;
-use gatehouse_store::StoreError;
+use gatehouse_store::{Conn, StoreError};
 use serde_json::{Map, Value};
 
 /// A 400 "400.1.404 Referenced object not found" naming the field and the id.
@@ -235,4 +235,48 @@ pub fn approval_groups(
         }
     }
     Ok(groups)
+}
+
+/// A store query about one object of a tenant: `(conn, tenant_id, id)`.
+pub type ObjectQuery<T> = fn(&mut dyn Conn, &str, &str) -> Result<T, StoreError>;
+
+/// The store functions behind the delete of one kind of catalog object.
+pub struct Deletion {
+    /// What the object is called in messages ("access profile").
+    pub what: &'static str,
+    /// The object's name, or `None` when the tenant has no such object.
+    pub name_of: ObjectQuery<Option<String>>,
+    /// What uses the object (assignments, roles, sources...).
+    pub usages: ObjectQuery<Vec<Usage>>,
+    /// Removes the object.
+    pub delete: ObjectQuery<bool>,
+}
+
+/// Deletes object `id` of `tenant` in one write unless something uses it, which is a 400
+/// "Object in use by another" naming the users. `Ok(false)` when there is no such object.
+pub async fn delete_unless_used(
+    state: &crate::AppState,
+    tenant: &str,
+    id: &str,
+    kind: &'static Deletion,
+) -> Result<bool, ApiError> {
+    let (tenant, key) = (tenant.to_owned(), id.to_owned());
+    let outcome = state
+        .store()
+        .write(move |c| {
+            let Some(name) = (kind.name_of)(c, &tenant, &key)? else {
+                return Ok(None);
+            };
+            let used = (kind.usages)(c, &tenant, &key)?;
+            if used.is_empty() {
+                (kind.delete)(c, &tenant, &key)?;
+            }
+            Ok(Some((name, used)))
+        })
+        .await?;
+    match outcome {
+        None => Ok(false),
+        Some((_, used)) if used.is_empty() => Ok(true),
+        Some((name, used)) => Err(in_use(kind.what, &name, &used)),
+    }
 }

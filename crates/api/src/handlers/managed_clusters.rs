@@ -5,7 +5,8 @@ use crate::auth::{secrets, Caller};
 use crate::error::ApiError;
 use crate::extract::{store_page, ApiJson, QueryMap};
 use crate::handlers::catalog::{
-    document, in_use, name_taken, object, opt_string, patched, required_string,
+    delete_unless_used, document, name_taken, object, opt_string, patched, required_string,
+    Deletion,
 };
 use crate::wire::managed_clusters::{managed_cluster, CLUSTER_TYPES};
 use crate::AppState;
@@ -206,6 +207,14 @@ pub async fn update_managed_cluster(
     Ok(Json(managed_cluster(&m)))
 }
 
+/// How managed clusters are deleted.
+static CLUSTER_DELETION: Deletion = Deletion {
+    what: "managed cluster",
+    name_of: |c, t, id| Ok(managed_clusters::get(c, t, id)?.map(|v| v.name)),
+    usages: managed_clusters::usages,
+    delete: managed_clusters::delete,
+};
+
 /// `DELETE /managed-clusters/{id}` (`deleteManagedCluster`): 204; 400 while sources run on it.
 pub async fn delete_managed_cluster(
     State(state): State<AppState>,
@@ -214,24 +223,9 @@ pub async fn delete_managed_cluster(
     query: QueryMap,
 ) -> Result<StatusCode, ApiError> {
     query.bool("removeClients", false)?;
-    let (tenant, key) = (caller.tenant().to_owned(), id.clone());
-    let outcome = state
-        .store()
-        .write(move |c| {
-            let Some(m) = managed_clusters::get(c, &tenant, &key)? else {
-                return Ok(Err(None));
-            };
-            let used = managed_clusters::usages(c, &tenant, &key)?;
-            if !used.is_empty() {
-                return Ok(Err(Some((m.name, used))));
-            }
-            managed_clusters::delete(c, &tenant, &key)?;
-            Ok(Ok(()))
-        })
-        .await?;
-    match outcome {
-        Ok(()) => Ok(StatusCode::NO_CONTENT),
-        Err(None) => Err(not_found(&id)),
-        Err(Some((name, used))) => Err(in_use("managed cluster", &name, &used)),
+    if delete_unless_used(&state, caller.tenant(), &id, &CLUSTER_DELETION).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(not_found(&id))
     }
 }

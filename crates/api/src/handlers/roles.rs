@@ -4,8 +4,8 @@ use crate::auth::{secrets, Caller};
 use crate::error::ApiError;
 use crate::extract::{store_page, ApiJson, QueryMap};
 use crate::handlers::catalog::{
-    approval_groups, bool_or, document, in_use, name_taken, object, opt_object, opt_string,
-    patched, reference_id, reference_ids, required_string, unknown_reference,
+    approval_groups, bool_or, delete_unless_used, document, name_taken, object, opt_object,
+    opt_string, patched, reference_id, reference_ids, required_string, unknown_reference, Deletion,
 };
 use crate::handlers::entitlements::no_segments;
 use crate::wire::access::{role, ROLE_APPROVERS};
@@ -270,30 +270,23 @@ pub async fn patch_role(
     Ok(Json(save(&state, r, groups, false).await?))
 }
 
+/// How roles are deleted.
+static ROLE_DELETION: Deletion = Deletion {
+    what: "role",
+    name_of: |c, t, id| Ok(roles::get(c, t, id)?.map(|v| v.role.name)),
+    usages: roles::usages,
+    delete: roles::delete,
+};
+
 /// `DELETE /roles/{id}` (`deleteRole`): 204; 400 while someone holds it.
 pub async fn delete_role(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let (tenant, key) = (caller.tenant().to_owned(), id.clone());
-    let outcome = state
-        .store()
-        .write(move |c| {
-            let Some(v) = roles::get(c, &tenant, &key)? else {
-                return Ok(Err(None));
-            };
-            let used = roles::usages(c, &tenant, &key)?;
-            if !used.is_empty() {
-                return Ok(Err(Some((v.role.name, used))));
-            }
-            roles::delete(c, &tenant, &key)?;
-            Ok(Ok(()))
-        })
-        .await?;
-    match outcome {
-        Ok(()) => Ok(StatusCode::NO_CONTENT),
-        Err(None) => Err(not_found(&id)),
-        Err(Some((name, used))) => Err(in_use("role", &name, &used)),
+    if delete_unless_used(&state, caller.tenant(), &id, &ROLE_DELETION).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(not_found(&id))
     }
 }

@@ -4,8 +4,8 @@ use crate::auth::{secrets, Caller};
 use crate::error::ApiError;
 use crate::extract::{store_page, ApiJson, QueryMap};
 use crate::handlers::catalog::{
-    bool_or, document, in_use, name_taken, object, opt_string, patched, reference_id,
-    required_string, unknown_reference,
+    bool_or, delete_unless_used, document, name_taken, object, opt_string, patched, reference_id,
+    required_string, unknown_reference, Deletion,
 };
 use crate::routes::Family;
 use crate::wire::sources::{source, SOURCE_STATUSES};
@@ -323,6 +323,14 @@ pub async fn update_source(
     Ok(Json(save(&state, s, false).await?))
 }
 
+/// How sources are deleted.
+static SOURCE_DELETION: Deletion = Deletion {
+    what: "source",
+    name_of: |c, t, id| Ok(sources::get(c, t, id)?.map(|v| v.source.name)),
+    usages: sources::usages,
+    delete: sources::delete,
+};
+
 /// `DELETE /sources/{id}` (`deleteSource`): deletes it with its entitlements and accounts and
 /// answers 202 with a task reference; 400 while access profiles, roles or assignments use it.
 pub async fn delete_source(
@@ -330,28 +338,13 @@ pub async fn delete_source(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let (tenant, key) = (caller.tenant().to_owned(), id.clone());
-    let outcome = state
-        .store()
-        .write(move |c| {
-            let Some(v) = sources::get(c, &tenant, &key)? else {
-                return Ok(Err(None));
-            };
-            let used = sources::usages(c, &tenant, &key)?;
-            if !used.is_empty() {
-                return Ok(Err(Some((v.source.name, used))));
-            }
-            sources::delete(c, &tenant, &key)?;
-            Ok(Ok(()))
-        })
-        .await?;
-    match outcome {
-        Ok(()) => Ok((
+    if delete_unless_used(&state, caller.tenant(), &id, &SOURCE_DELETION).await? {
+        Ok((
             StatusCode::ACCEPTED,
             Json(json!({"type": "TASK_RESULT", "id": secrets::new_id(), "name": ""})),
         )
-            .into_response()),
-        Err(None) => Err(not_found(&id)),
-        Err(Some((name, used))) => Err(in_use("source", &name, &used)),
+            .into_response())
+    } else {
+        Err(not_found(&id))
     }
 }

@@ -4,8 +4,8 @@ use crate::auth::{secrets, Caller};
 use crate::error::ApiError;
 use crate::extract::{store_page, ApiJson, QueryMap};
 use crate::handlers::catalog::{
-    in_use, name_taken, object, opt_string, patched, reference_id, required_string,
-    unknown_reference,
+    delete_unless_used, name_taken, object, opt_string, patched, reference_id, required_string,
+    unknown_reference, Deletion,
 };
 use crate::wire::workgroups::{WorkgroupDto, WorkgroupMember};
 use crate::AppState;
@@ -199,6 +199,14 @@ pub async fn patch_workgroup(
     Ok(Json(save(&state, g, false).await?))
 }
 
+/// How governance groups are deleted.
+static WORKGROUP_DELETION: Deletion = Deletion {
+    what: "governance group",
+    name_of: |c, t, id| Ok(governance_groups::get(c, t, id)?.map(|v| v.group.name)),
+    usages: governance_groups::usages,
+    delete: governance_groups::delete,
+};
+
 /// `DELETE /workgroups/{id}` (`deleteWorkgroup`): 204; 400 while a source or an approval scheme
 /// refers to it.
 pub async fn delete_workgroup(
@@ -206,25 +214,10 @@ pub async fn delete_workgroup(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let (tenant, key) = (caller.tenant().to_owned(), id.clone());
-    let outcome = state
-        .store()
-        .write(move |c| {
-            let Some(g) = governance_groups::get(c, &tenant, &key)? else {
-                return Ok(Err(None));
-            };
-            let used = governance_groups::usages(c, &tenant, &key)?;
-            if !used.is_empty() {
-                return Ok(Err(Some((g.group.name, used))));
-            }
-            governance_groups::delete(c, &tenant, &key)?;
-            Ok(Ok(()))
-        })
-        .await?;
-    match outcome {
-        Ok(()) => Ok(StatusCode::NO_CONTENT),
-        Err(None) => Err(not_found(&id)),
-        Err(Some((name, used))) => Err(in_use("governance group", &name, &used)),
+    if delete_unless_used(&state, caller.tenant(), &id, &WORKGROUP_DELETION).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(not_found(&id))
     }
 }
 
