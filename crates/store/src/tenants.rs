@@ -139,6 +139,35 @@ pub fn identity(
     .transpose()
 }
 
+/// The user names of the identities `ids` of `tenant_id`, in one query (unknown ids are left out).
+pub fn identity_names(
+    c: &mut dyn Conn,
+    tenant_id: &str,
+    ids: &[&str],
+) -> Result<std::collections::HashMap<String, String>, StoreError> {
+    let mut unique: Vec<&str> = ids.to_vec();
+    unique.sort_unstable();
+    unique.dedup();
+    let mut names = std::collections::HashMap::new();
+    for chunk in unique.chunks(500) {
+        let mut params: Vec<Value> = vec![tenant_id.into()];
+        let mut list = String::new();
+        for id in chunk {
+            params.push((*id).into());
+            if list.is_empty() {
+                list.push_str(&format!("${}", params.len()));
+            } else {
+                list.push_str(&format!(", ${}", params.len()));
+            }
+        }
+        let sql = format!("select id, name from identity where tenant_id = $1 and id in ({list})");
+        for r in c.query(&sql, &params)? {
+            names.insert(r.text(0)?, r.text(1)?);
+        }
+    }
+    Ok(names)
+}
+
 /// Looks an identity up by user name within `tenant_id`.
 pub fn identity_by_name(
     c: &mut dyn Conn,

@@ -18,7 +18,6 @@ use gatehouse_domain::Timestamp;
 use gatehouse_store::pats::{self, Pat};
 use gatehouse_store::tenants::{self, Identity};
 use gatehouse_store::StoreError;
-use std::collections::HashMap;
 
 /// PATs one person may hold (SailPoint's limit).
 pub const MAX_PER_OWNER: i64 = 10;
@@ -206,15 +205,8 @@ pub async fn list_personal_access_tokens(
         .store()
         .read(move |c| {
             let list = pats::list(c, &tenant, owner.as_deref(), filter)?;
-            let mut names = HashMap::new();
-            for p in &list {
-                if !names.contains_key(&p.owner_id) {
-                    let name = tenants::identity(c, &tenant, &p.owner_id)?
-                        .map(|i| i.name)
-                        .unwrap_or_default();
-                    names.insert(p.owner_id.clone(), name);
-                }
-            }
+            let owners: Vec<&str> = list.iter().map(|p| p.owner_id.as_str()).collect();
+            let names = tenants::identity_names(c, &tenant, &owners)?;
             Ok((list, names))
         })
         .await?;
