@@ -11,6 +11,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
+
+# Installs a Debian package when a tool the suite needs is missing (fresh machines; needs root).
+ensure() { # ensure COMMAND-CHECK PACKAGE
+  if ! eval "$1" >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      echo "installing $2"
+      apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
+    else
+      echo "missing: $2 (install it, then run again)"; exit 1
+    fi
+  fi
+}
 started=$(date +%s)
 
 step "cargo fmt --check"
@@ -38,6 +50,7 @@ PG_URL=${GATEHOUSE_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 pg_host=$(sed -E 's#^[a-z]+://([^@/]*@)?([^:/]+).*#\2#' <<<"$PG_URL")
 pg_port=$(sed -nE 's#^[a-z]+://([^@/]*@)?[^:/]+:([0-9]+).*#\2#p' <<<"$PG_URL")
 if (exec 3<>"/dev/tcp/${pg_host}/${pg_port:-5432}") 2>/dev/null; then
+  ensure "command -v pg_dump" postgresql-client   # the secret-canary test dumps its database
   GATEHOUSE_TEST_PG_URL=$PG_URL cargo test -p gatehouse-store --test postgres
   GATEHOUSE_TEST_BACKEND=postgres GATEHOUSE_TEST_PG_URL=$PG_URL cargo test -p gatehouse-api --test api
 elif [ "${CI:-}" = "true" ]; then
@@ -48,6 +61,7 @@ else
 fi
 
 step "conformance: the release binary, SailPoint's Python SDK and schemathesis"
+ensure "python3 -m venv --help" python3-venv
 cargo build --release -p gatehouse
 tests/conformance/run.sh
 
