@@ -3,6 +3,7 @@
 //! Pure by construction: this crate depends on no runtime, database, HTTP or network crate, so its
 //! types and rules can be tested with plain values. Time comes in as a [`Timestamp`] from a [`Clock`].
 
+pub mod access_config;
 pub mod clock;
 pub mod ids;
 pub mod principal;

@@ -18,6 +18,7 @@ pub mod runner;
 mod sqlite;
 mod value;
 
+pub mod access_config;
 pub mod access_profiles;
 pub mod accounts;
 pub mod assignments;

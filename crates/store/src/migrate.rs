@@ -47,6 +47,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0005_tenant_data.sql"),
         postgres: include_str!("../migrations/postgres/0005_tenant_data.sql"),
     },
+    Migration {
+        version: 6,
+        name: "access_requests",
+        sqlite: include_str!("../migrations/sqlite/0006_access_requests.sql"),
+        postgres: include_str!("../migrations/postgres/0006_access_requests.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.

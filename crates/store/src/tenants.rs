@@ -267,6 +267,10 @@ pub const TENANT_TABLES: &[TenantTable] = &[
     child("role_entitlement", "role_id", "role"),
     owned("account"),
     owned("assignment"),
+    owned("access_request"),
+    owned("approval"),
+    owned("notification"),
+    owned("idempotency_key"),
     owned("service_desk_integration"),
     child(
         "service_desk_managed_source",
