@@ -19,6 +19,8 @@ use auth::rate_limit::{RateLimit, RateLimiter};
 use axum::extract::Request;
 use axum::middleware::from_fn;
 use gatehouse_domain::{Clock, VirtualClock};
+use gatehouse_store::access_requests;
+use gatehouse_store::runner::{Runner, RunnerConfig};
 use gatehouse_store::Store;
 use std::sync::Arc;
 
@@ -55,6 +57,7 @@ struct Inner {
     rate_limiter: RateLimiter,
     metrics: metrics::Metrics,
     config: ApiConfig,
+    runner: Runner,
 }
 
 /// Everything a handler needs. Cheap to clone.
@@ -72,7 +75,14 @@ impl AppState {
         master_key: Vec<u8>,
         config: ApiConfig,
     ) -> Self {
+        let runner = Runner::new(
+            store.clone(),
+            clock.clone(),
+            access_requests::handlers::all(&store, &clock),
+            RunnerConfig::new(format!("worker-{}", auth::secrets::new_id())),
+        );
         Self(Arc::new(Inner {
+            runner,
             store,
             clock,
             virtual_clock,
@@ -122,6 +132,16 @@ impl AppState {
     /// Settings.
     pub fn config(&self) -> &ApiConfig {
         &self.0.config
+    }
+
+    /// The background job runner (the server spawns it; tests drive it with `run_due`).
+    pub fn runner(&self) -> &Runner {
+        &self.0.runner
+    }
+
+    /// Wakes the job runner: call after committing a write that enqueued jobs due now.
+    pub fn wake_jobs(&self) {
+        self.0.runner.waker().notify_one();
     }
 }
 

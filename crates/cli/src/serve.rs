@@ -6,7 +6,6 @@ use gatehouse_api::auth::rate_limit::RateLimit;
 use gatehouse_api::auth::secrets;
 use gatehouse_api::{bootstrap, ApiConfig, AppState};
 use gatehouse_domain::{Clock, SystemClock, VirtualClock};
-use gatehouse_store::runner::{Runner, RunnerConfig};
 use gatehouse_store::tenant_data;
 use gatehouse_store::{Store, StoreConfig};
 use std::path::Path;
@@ -166,12 +165,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(summary) = demo {
         announce_demo(&summary);
     }
-    let runner = Runner::new(
-        store,
-        clock,
-        Vec::new(),
-        RunnerConfig::new(format!("worker-{}", secrets::new_id())),
-    );
+    let runner = state.runner().clone();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut runner_stop = stop_rx.clone();
     let runner_task = tokio::spawn(runner.run_until(async move {

@@ -20,6 +20,7 @@ mod value;
 
 pub mod access_config;
 pub mod access_profiles;
+pub mod access_requests;
 pub mod accounts;
 pub mod assignments;
 pub mod conformance;

@@ -426,6 +426,8 @@ pub async fn set_clock(
             ))
         }
     }
+    // Timers that the move made due run now.
+    state.wake_jobs();
     Ok(Json(clock_view(&state)))
 }
 

@@ -115,6 +115,18 @@ impl TestApp {
         app
     }
 
+    /// Runs background jobs until none is due at the (virtual) clock's current time.
+    pub async fn drain(&self) -> usize {
+        let mut total = 0;
+        loop {
+            let ran = self.state.runner().run_due().await.unwrap();
+            if ran == 0 {
+                return total;
+            }
+            total += ran;
+        }
+    }
+
     /// The tenant's id.
     pub async fn tenant_id(&self) -> String {
         self.state
