@@ -1,6 +1,7 @@
 //! Handlers, one module per capability, each named after its SailPoint operationId.
 
 pub mod access_profiles;
+pub mod access_requests;
 pub mod accounts;
 pub mod admin;
 pub mod catalog;
@@ -26,6 +27,7 @@ pub type Bind = fn(MethodFilter) -> MethodRouter<AppState>;
 /// The handler for `operation` (SailPoint's operationId, the same in every family), if built.
 pub fn bind(operation: &str) -> Option<Bind> {
     Some(match operation {
+        "createAccessRequest" => |f| on(f, access_requests::create_access_request),
         "listOauthClients" => |f| on(f, oauth_clients::list_oauth_clients),
         "createOauthClient" => |f| on(f, oauth_clients::create_oauth_client),
         "getOauthClient" => |f| on(f, oauth_clients::get_oauth_client),

@@ -37,6 +37,9 @@ pub struct NewIdentity {
     /// User levels (default `["USER"]`).
     #[serde(default)]
     pub authorities: Option<Vec<String>>,
+    /// The id of the person's manager (an identity of the same tenant).
+    #[serde(default)]
+    pub manager_id: Option<String>,
 }
 
 /// A person, as the admin API shows it.
@@ -53,6 +56,9 @@ pub struct IdentityView {
     pub email: Option<String>,
     /// User levels.
     pub authorities: Vec<String>,
+    /// Manager's id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manager_id: Option<String>,
     /// Created.
     pub created: String,
     /// Modified.
@@ -67,6 +73,7 @@ impl From<&Identity> for IdentityView {
             display_name: i.display_name.clone(),
             email: i.email.clone(),
             authorities: i.authorities.clone(),
+            manager_id: None,
             created: ts(i.created),
             modified: ts(i.modified),
         }
@@ -99,12 +106,35 @@ pub async fn create_identity(
         modified: now,
     };
     let stored = identity.clone();
+    let manager = body.manager_id.clone();
     match state
         .store()
-        .write(move |c| tenants::insert_identity(c, &stored))
+        .write(move |c| {
+            if let Some(m) = &manager {
+                if tenants::identity(c, &stored.tenant_id, m)?.is_none() {
+                    return Ok(false);
+                }
+            }
+            tenants::insert_identity(c, &stored)?;
+            if let Some(m) = &manager {
+                c.execute(
+                    "update identity set manager_id = $2 where id = $1",
+                    &[stored.id.as_str().into(), m.as_str().into()],
+                )?;
+            }
+            Ok(true)
+        })
         .await
     {
-        Ok(()) => Ok((StatusCode::CREATED, Json(IdentityView::from(&identity)))),
+        Ok(true) => {
+            let mut view = IdentityView::from(&identity);
+            view.manager_id = body.manager_id;
+            Ok((StatusCode::CREATED, Json(view)))
+        }
+        Ok(false) => Err(ApiError::unknown_reference(format!(
+            "managerId '{}' is not an identity of this tenant.",
+            body.manager_id.unwrap_or_default()
+        ))),
         Err(StoreError::Conflict(_)) => Err(ApiError::conflict(format!(
             "An identity named '{}' already exists.",
             identity.name

@@ -2,8 +2,8 @@
 //! per (identity, item) with its processing job, in the caller's transaction.
 
 use super::engine::{self, Refusal};
-use super::rows::{self, AccessRequest, Stage, State};
 use super::new_id;
+use super::rows::{self, AccessRequest, Stage, State};
 use crate::listing::placeholders;
 use crate::{Conn, StoreError, Value};
 use gatehouse_domain::Timestamp;
@@ -67,6 +67,9 @@ pub struct Submitted {
     pub existing: Vec<Tracking>,
 }
 
+/// (identity, item type, item id).
+type ItemKey = (String, String, String);
+
 /// A catalog item as a request needs it.
 #[derive(Clone, Debug)]
 struct CatalogItem {
@@ -96,14 +99,16 @@ fn lookup(
     let mut params: Vec<Value> = vec![tenant_id.into()];
     params.extend(ids.iter().map(Value::from));
     let rows = c.query(
-        &format!("{sql} where tenant_id = $1 and id in ({})", placeholders(2, ids.len())),
+        &format!(
+            "{sql} where tenant_id = $1 and id in ({})",
+            placeholders(2, ids.len())
+        ),
         &params,
     )?;
     let mut out = HashMap::new();
     for r in rows {
-        let config: Option<serde_json::Value> = r
-            .opt_text(6)?
-            .and_then(|s| serde_json::from_str(&s).ok());
+        let config: Option<serde_json::Value> =
+            r.opt_text(6)?.and_then(|s| serde_json::from_str(&s).ok());
         out.insert(
             r.text(0)?,
             CatalogItem {
@@ -179,11 +184,14 @@ pub fn submit(
                     "Only the manager of identity '{id}' or an ORG_ADMIN may request to revoke its access."
                 ))));
             }
-        } else if !own
-            && !req.requester_is_admin
-            && !config.request_on_behalf_of_anyone_by_anyone
-            && !(managed && config.request_on_behalf_of_employee_by_manager)
-        {
+        } else {
+            let allowed = own
+                || req.requester_is_admin
+                || config.request_on_behalf_of_anyone_by_anyone
+                || (managed && config.request_on_behalf_of_employee_by_manager);
+            if allowed {
+                continue;
+            }
             return Ok(Err(Refusal::Forbidden(format!(
                 "You may not request access for identity '{id}': the access request configuration does not allow requests on behalf of others{}.",
                 if managed { " (not even for your direct reports)" } else { "" }
@@ -217,7 +225,7 @@ pub fn submit(
                     i.item_id
                 ))));
             };
-            if !revoke && !(item.requestable && item.enabled) {
+            if !(revoke || item.requestable && item.enabled) {
                 return Ok(Err(Refusal::Invalid(format!(
                     "requestedItems: {} '{}' ({}) is not requestable.",
                     kind_name(&i.item_type),
@@ -244,7 +252,7 @@ pub fn submit(
         }
     }
     // Pending requests and (for grants) held access, for every identity at once.
-    let pending: HashMap<(String, String, String), String> = c
+    let pending: HashMap<ItemKey, String> = c
         .query(
             &format!(
                 "select requested_for_id, item_type, item_id, id from access_request \
@@ -257,7 +265,7 @@ pub fn submit(
         .iter()
         .map(|r| Ok(((r.text(0)?, r.text(1)?, r.text(2)?), r.text(3)?)))
         .collect::<Result<_, StoreError>>()?;
-    let held: HashMap<(String, String, String), (Option<i64>, Option<String>)> = if revoke {
+    let held: HashMap<ItemKey, (Option<i64>, Option<String>)> = if revoke {
         HashMap::new()
     } else {
         c.query(
