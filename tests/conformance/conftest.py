@@ -116,7 +116,9 @@ class Gatehouse:
     def admin(self, method: str, path: str, **kwargs) -> requests.Response:
         return self.call(method, path, self.admin_token, **kwargs)
 
-    def create_identity(self, authorities: list[str], name: str | None = None) -> dict:
+    def create_identity(
+        self, authorities: list[str], name: str | None = None, manager_id: str | None = None
+    ) -> dict:
         name = name or unique("person")
         r = self.admin(
             "POST",
@@ -126,6 +128,7 @@ class Gatehouse:
                 "displayName": name.title(),
                 "email": f"{name}@example.com",
                 "authorities": authorities,
+                "managerId": manager_id,
             },
         )
         assert r.status_code == 201, r.text
@@ -140,8 +143,8 @@ class Gatehouse:
         assert r.status_code == 200, r.text
         return r.json()
 
-    def person(self, authorities: list[str]) -> Person:
-        identity = self.create_identity(authorities)
+    def person(self, authorities: list[str], manager_id: str | None = None) -> Person:
+        identity = self.create_identity(authorities, manager_id=manager_id)
         pat = self.mint_pat(identity["id"])
         return Person(
             id=identity["id"],

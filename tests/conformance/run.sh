@@ -139,6 +139,10 @@ set -e
 #       service desk lists, creates, puts, patches, status-check update: `type` must be a type
 #                          Gatehouse provisions to and `attributes` must satisfy its template;
 #                          references must exist; the status-check values are bounded.
+#       createAccessRequest  the people and items named must exist in the tenant and be requestable,
+#                          dates must be in the future and in UTC, revocations need a comment and
+#                          a held item, who may ask for whom follows the access-request
+#                          configuration - a schema-valid body with made-up ids is a 400 or 403.
 #       deletes of catalog objects (access profiles, roles, sources, workgroups, managed clusters):
 #                          an object still in use is a 400 "Object in use by another" that names
 #                          its users, as SailPoint answers.
@@ -185,6 +189,7 @@ include-operation-id = [
   "patchServiceDeskIntegration", "patchServiceDeskIntegrationV1",
   "updateStatusCheckDetails", "updateStatusCheckDetailsV1",
   "deleteAccessProfile", "deleteRole", "deleteSource", "delete", "deleteWorkgroup", "deleteManagedCluster",
+  "createAccessRequest", "createAccessRequestV1",
 ]
 checks.positive_data_acceptance.enabled = false
 

@@ -58,6 +58,7 @@ pub fn bind(operation: &str) -> Option<Bind> {
         "createIdentityPersonalAccessToken" => {
             |f| on(f, admin::create_identity_personal_access_token)
         }
+        "listIdentityAccess" => |f| on(f, admin::list_identity_access),
         "resetTenant" => |f| on(f, admin::reset_tenant),
         "createTenantSnapshot" => |f| on(f, admin::create_tenant_snapshot),
         "listTenantSnapshots" => |f| on(f, admin::list_tenant_snapshots),

@@ -81,6 +81,11 @@ pub static ADMIN_OPERATIONS: &[Operation] = &[
         "/gatehouse/v1/identities/{id}/personal-access-tokens",
         "createIdentityPersonalAccessToken",
     ),
+    admin(
+        "GET",
+        "/gatehouse/v1/identities/{id}/access",
+        "listIdentityAccess",
+    ),
     admin("POST", "/gatehouse/v1/tenant/reset", "resetTenant"),
     admin(
         "POST",

@@ -160,6 +160,63 @@ pub async fn create_identity_personal_access_token(
     Ok(Json(create_for(&state, owner, body, Family::V3).await?))
 }
 
+/// One item a person holds, as `GET /gatehouse/v1/identities/{id}/access` shows it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HeldAccess {
+    /// Assignment id.
+    pub id: String,
+    /// ROLE, ACCESS_PROFILE or ENTITLEMENT.
+    #[serde(rename = "type")]
+    pub item_type: &'static str,
+    /// The item's id.
+    pub item_id: String,
+    /// ACCESS_REQUEST, ROLE_MEMBERSHIP, BIRTHRIGHT or IMPORT.
+    pub reason: &'static str,
+    /// The access request that granted it.
+    pub access_request_id: Option<String>,
+    /// Sunrise.
+    pub start_date: Option<String>,
+    /// Sunset.
+    pub remove_date: Option<String>,
+    /// Granted at.
+    pub created: String,
+}
+
+/// `GET /gatehouse/v1/identities/{id}/access`: what a person holds, and why (the assignments
+/// that access requests grant and revoke).
+pub async fn list_identity_access(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<HeldAccess>>, ApiError> {
+    let (tenant, key) = (caller.tenant().to_owned(), id.clone());
+    let held = state
+        .store()
+        .read(move |c| {
+            if tenants::identity(c, &tenant, &key)?.is_none() {
+                return Ok(None);
+            }
+            gatehouse_store::assignments::for_identity(c, &tenant, &key).map(Some)
+        })
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("Identity '{id}' was not found.")))?;
+    Ok(Json(
+        held.into_iter()
+            .map(|a| HeldAccess {
+                id: a.id,
+                item_type: a.item_type.as_str(),
+                item_id: a.item_id,
+                reason: a.reason.as_str(),
+                access_request_id: a.access_request_id,
+                start_date: a.start_date.map(ts),
+                remove_date: a.remove_date.map(ts),
+                created: ts(a.created),
+            })
+            .collect(),
+    ))
+}
+
 /// The optional body of `POST /gatehouse/v1/tenant/reset`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

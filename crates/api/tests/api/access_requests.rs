@@ -286,6 +286,22 @@ async fn a_request_goes_through_manager_then_owner_and_is_granted() {
     let a = held(&app, &w.alice.0, ItemType::AccessProfile, &w.ap).await;
     assert_eq!(a.len(), 1);
     assert_eq!(a[0].access_request_id.as_deref(), Some(ids[0].as_str()));
+    let r = app
+        .admin(
+            "GET",
+            &format!("/gatehouse/v1/identities/{}/access", w.alice.0),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body[0]["type"], "ACCESS_PROFILE");
+    assert_eq!(r.body[0]["itemId"], w.ap.as_str());
+    assert_eq!(r.body[0]["reason"], "ACCESS_REQUEST");
+    assert_eq!(r.body[0]["accessRequestId"], ids[0].as_str());
+    let r = app
+        .admin("GET", "/gatehouse/v1/identities/nobody/access", None)
+        .await;
+    assert_error(&r, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
