@@ -10,6 +10,7 @@ pub mod error;
 pub mod extract;
 pub mod handlers;
 pub mod metrics;
+pub mod notifications;
 pub mod operations;
 pub mod routes;
 pub mod wire;

@@ -142,6 +142,18 @@ pub struct ServeArgs {
     /// the data directory, created on first start. Replicas sharing PostgreSQL must share it.
     #[arg(long, env = "GATEHOUSE_MASTER_KEY", hide_env_values = true)]
     pub master_key: Option<String>,
+    /// SMTP relay for notifications (`smtp://host:port`, plain SMTP to a relay on a trusted
+    /// network; `smtp://user:password@host:port` authenticates). Unset: notifications are only
+    /// recorded.
+    #[arg(long, env = "GATEHOUSE_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// Sender address of notifications.
+    #[arg(
+        long,
+        env = "GATEHOUSE_SMTP_FROM",
+        default_value = "Gatehouse <gatehouse@localhost>"
+    )]
+    pub smtp_from: String,
     /// Log level filter (e.g. info, debug, gatehouse_api=debug).
     #[arg(long, env = "GATEHOUSE_LOG", default_value = "info")]
     pub log: String,

@@ -171,6 +171,19 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let runner_task = tokio::spawn(runner.run_until(async move {
         let _ = runner_stop.changed().await;
     }));
+    if let Some(url) = &args.smtp_url {
+        let mailer = gatehouse_api::notifications::Mailer::new(url, &args.smtp_from)
+            .map_err(anyhow::Error::msg)?;
+        let mut mail_stop = stop_rx.clone();
+        tokio::spawn(mailer.run_until(
+            state.store().clone(),
+            state.clock().clone(),
+            Duration::from_secs(2),
+            async move {
+                let _ = mail_stop.changed().await;
+            },
+        ));
+    }
     let service = gatehouse_api::app(state);
     let grace = Duration::from_secs(args.shutdown_grace);
     let server = axum::serve(

@@ -11,6 +11,7 @@ mod catalog_fixtures;
 mod catalog_identities;
 mod catalog_sources;
 mod docs;
+mod notifications;
 mod oauth_clients;
 mod pats;
 mod routing;
