@@ -10,7 +10,11 @@ use serde::{Deserialize, Serialize};
 
 /// Who approves one step of an entitlement request (tenant-wide schemes).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "approverType", content = "approverId", rename_all = "SCREAMING_SNAKE_CASE")]
+#[serde(
+    tag = "approverType",
+    content = "approverId",
+    rename_all = "SCREAMING_SNAKE_CASE"
+)]
 pub enum EntitlementApprover {
     /// The entitlement's owner.
     EntitlementOwner,
@@ -177,9 +181,17 @@ mod tests {
 
     #[test]
     fn flat_names_round_trip() {
-        for s in ["entitlementOwner", "sourceOwner", "manager", "workgroup:abc"] {
+        for s in [
+            "entitlementOwner",
+            "sourceOwner",
+            "manager",
+            "workgroup:abc",
+        ] {
             assert_eq!(
-                EntitlementApprover::parse_flat(s).unwrap().flat_name().unwrap(),
+                EntitlementApprover::parse_flat(s)
+                    .unwrap()
+                    .flat_name()
+                    .unwrap(),
                 s
             );
         }

@@ -82,17 +82,15 @@ fn item_schemes(doc: Option<serde_json::Value>, owner: &Scheme) -> Vec<Scheme> {
     list.iter()
         .filter_map(|s| {
             let id = s.get("approverId").and_then(|v| v.as_str());
-            Some(
-                match s.get("approverType").and_then(|v| v.as_str())? {
-                    "OWNER" => owner.clone(),
-                    "APP_OWNER" => Scheme::AppOwner,
-                    "SOURCE_OWNER" => Scheme::SourceOwner,
-                    "MANAGER" => Scheme::Manager,
-                    "ENTITLEMENT_OWNER" => Scheme::EntitlementOwner,
-                    "GOVERNANCE_GROUP" => Scheme::GovernanceGroup(id?.to_owned()),
-                    _ => return None,
-                },
-            )
+            Some(match s.get("approverType").and_then(|v| v.as_str())? {
+                "OWNER" => owner.clone(),
+                "APP_OWNER" => Scheme::AppOwner,
+                "SOURCE_OWNER" => Scheme::SourceOwner,
+                "MANAGER" => Scheme::Manager,
+                "ENTITLEMENT_OWNER" => Scheme::EntitlementOwner,
+                "GOVERNANCE_GROUP" => Scheme::GovernanceGroup(id?.to_owned()),
+                _ => return None,
+            })
         })
         .collect()
 }
@@ -111,7 +109,11 @@ fn tenant_schemes(list: &[EntitlementApprover]) -> Vec<Scheme> {
         .collect()
 }
 
-fn opt_doc(c: &mut dyn Conn, sql: &str, r: &AccessRequest) -> Result<Option<serde_json::Value>, StoreError> {
+fn opt_doc(
+    c: &mut dyn Conn,
+    sql: &str,
+    r: &AccessRequest,
+) -> Result<Option<serde_json::Value>, StoreError> {
     let row = c.query_opt(sql, &[r.tenant_id.clone().into(), r.item_id.clone().into()])?;
     Ok(row
         .and_then(|row| row.opt_text(0).ok().flatten())
@@ -178,7 +180,11 @@ fn one(c: &mut dyn Conn, sql: &str, params: &[crate::Value]) -> Result<Option<St
 
 /// The owner of step `scheme` of request `r`, or `None` when there is no one (no manager, no
 /// owner, an unknown group).
-pub fn owner(c: &mut dyn Conn, r: &AccessRequest, scheme: &Scheme) -> Result<Option<Owner>, StoreError> {
+pub fn owner(
+    c: &mut dyn Conn,
+    r: &AccessRequest,
+    scheme: &Scheme,
+) -> Result<Option<Owner>, StoreError> {
     let t = r.tenant_id.clone();
     let id = match scheme {
         Scheme::Manager => one(
@@ -247,7 +253,12 @@ pub fn fallback(
 }
 
 /// True when `identity_id` may act for `owner` (is it, or is a member of its group).
-pub fn acts_for(c: &mut dyn Conn, owner_type: &str, owner_id: &str, identity_id: &str) -> Result<bool, StoreError> {
+pub fn acts_for(
+    c: &mut dyn Conn,
+    owner_type: &str,
+    owner_id: &str,
+    identity_id: &str,
+) -> Result<bool, StoreError> {
     if owner_type == "IDENTITY" {
         return Ok(owner_id == identity_id);
     }

@@ -37,7 +37,13 @@ pub enum Refusal {
 /// Outcome of a transition: the value, or why it was refused.
 pub type Outcome<T> = Result<Result<T, Refusal>, StoreError>;
 
-fn job(tenant_id: &str, kind: &str, args: serde_json::Value, run_at: Timestamp, key: Option<String>) -> NewJob {
+fn job(
+    tenant_id: &str,
+    kind: &str,
+    args: serde_json::Value,
+    run_at: Timestamp,
+    key: Option<String>,
+) -> NewJob {
     NewJob {
         tenant_id: Some(tenant_id.to_owned()),
         kind: kind.to_owned(),
@@ -49,7 +55,11 @@ fn job(tenant_id: &str, kind: &str, args: serde_json::Value, run_at: Timestamp, 
 }
 
 /// Enqueues the processing job of a freshly inserted request.
-pub fn enqueue_process(c: &mut dyn Conn, r: &AccessRequest, now: Timestamp) -> Result<(), StoreError> {
+pub fn enqueue_process(
+    c: &mut dyn Conn,
+    r: &AccessRequest,
+    now: Timestamp,
+) -> Result<(), StoreError> {
     jobs::enqueue(
         c,
         &job(
@@ -96,7 +106,12 @@ fn set_stage(
 
 /// Runs the processing of request `id`: its first approval step, or its approval when it needs
 /// none. Does nothing when it was already processed (the job may run twice).
-pub fn process(c: &mut dyn Conn, tenant_id: &str, id: &str, now: Timestamp) -> Result<(), StoreError> {
+pub fn process(
+    c: &mut dyn Conn,
+    tenant_id: &str,
+    id: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
     let Some(mut r) = rows::get_request(c, tenant_id, id)? else {
         return Ok(());
     };
@@ -142,7 +157,8 @@ fn advance(
             } else {
                 ApprovalStatus::Pending
             },
-            comment: auto.then(|| "Approved automatically: the requester is the approver.".to_owned()),
+            comment: auto
+                .then(|| "Approved automatically: the requester is the approver.".to_owned()),
             decided_by: auto.then(|| r.requester_id.clone()),
             decided_at: auto.then_some(now),
             forward_history: Vec::new(),
@@ -192,21 +208,29 @@ fn approved(c: &mut dyn Conn, r: &mut AccessRequest, now: Timestamp) -> Result<(
 }
 
 /// True when `source_id` is provisioned through a service-desk integration.
-pub fn desk_managed(c: &mut dyn Conn, tenant_id: &str, source_id: &str) -> Result<bool, StoreError> {
-    Ok(c
-        .query_opt(
-            "select 1 from source s where s.tenant_id = $1 and s.id = $2 and \
+pub fn desk_managed(
+    c: &mut dyn Conn,
+    tenant_id: &str,
+    source_id: &str,
+) -> Result<bool, StoreError> {
+    Ok(c.query_opt(
+        "select 1 from source s where s.tenant_id = $1 and s.id = $2 and \
              (s.service_desk_integration_id is not null or exists \
               (select 1 from service_desk_managed_source m where m.source_id = s.id))",
-            &[tenant_id.into(), source_id.into()],
-        )?
-        .is_some())
+        &[tenant_id.into(), source_id.into()],
+    )?
+    .is_some())
 }
 
 /// Provisions approved request `id` (when its start date has come): grants or revokes the
 /// assignment, or hands it to the service desk when its source is desk-managed. Does nothing
 /// for a request that is not waiting for provisioning.
-pub fn provision(c: &mut dyn Conn, tenant_id: &str, id: &str, now: Timestamp) -> Result<(), StoreError> {
+pub fn provision(
+    c: &mut dyn Conn,
+    tenant_id: &str,
+    id: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
     let Some(mut r) = rows::get_request(c, tenant_id, id)? else {
         return Ok(());
     };
@@ -242,7 +266,13 @@ fn item_type(r: &AccessRequest) -> ItemType {
     }
 }
 
-fn schedule_expiry(c: &mut dyn Conn, tenant_id: &str, a: &str, at: Timestamp, now: Timestamp) -> Result<(), StoreError> {
+fn schedule_expiry(
+    c: &mut dyn Conn,
+    tenant_id: &str,
+    a: &str,
+    at: Timestamp,
+    now: Timestamp,
+) -> Result<(), StoreError> {
     jobs::enqueue(
         c,
         &job(
@@ -311,7 +341,12 @@ pub fn apply(c: &mut dyn Conn, r: &AccessRequest, now: Timestamp) -> Result<(), 
 }
 
 /// Removes assignment `id` if its removal date has come (a later date set since leaves it).
-pub fn expire_assignment(c: &mut dyn Conn, tenant_id: &str, id: &str, now: Timestamp) -> Result<(), StoreError> {
+pub fn expire_assignment(
+    c: &mut dyn Conn,
+    tenant_id: &str,
+    id: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
     c.execute(
         "delete from assignment where tenant_id = $1 and id = $2 and remove_date is not null and remove_date <= $3",
         &[tenant_id.into(), id.into(), now.into()],
@@ -334,7 +369,10 @@ pub enum Decision {
 }
 
 /// True when a rejection of `r` needs a comment (the item's or the tenant's rule).
-pub fn comment_required_when_rejected(c: &mut dyn Conn, r: &AccessRequest) -> Result<bool, StoreError> {
+pub fn comment_required_when_rejected(
+    c: &mut dyn Conn,
+    r: &AccessRequest,
+) -> Result<bool, StoreError> {
     let table = match r.item_type.as_str() {
         "ROLE" => "role",
         "ACCESS_PROFILE" => "access_profile",
@@ -368,10 +406,14 @@ pub fn decide(
     now: Timestamp,
 ) -> Outcome<Approval> {
     let Some(mut p) = rows::get_approval(c, tenant_id, approval_id)? else {
-        return Ok(Err(Refusal::NotFound(format!("Approval '{approval_id}' was not found."))));
+        return Ok(Err(Refusal::NotFound(format!(
+            "Approval '{approval_id}' was not found."
+        ))));
     };
     if !may_act(c, &p, actor)? {
-        return Ok(Err(Refusal::NotFound(format!("Approval '{approval_id}' was not found."))));
+        return Ok(Err(Refusal::NotFound(format!(
+            "Approval '{approval_id}' was not found."
+        ))));
     }
     if p.status != ApprovalStatus::Pending {
         return Ok(Err(Refusal::Invalid(format!(
@@ -380,7 +422,9 @@ pub fn decide(
         ))));
     }
     let Some(mut r) = rows::get_request(c, tenant_id, &p.access_request_id)? else {
-        return Ok(Err(Refusal::NotFound(format!("Approval '{approval_id}' was not found."))));
+        return Ok(Err(Refusal::NotFound(format!(
+            "Approval '{approval_id}' was not found."
+        ))));
     };
     if decision == Decision::Reject
         && comment.is_none_or(|s| s.trim().is_empty())
@@ -500,10 +544,14 @@ pub fn forward(
     now: Timestamp,
 ) -> Outcome<Approval> {
     let Some(mut p) = rows::get_approval(c, tenant_id, approval_id)? else {
-        return Ok(Err(Refusal::NotFound(format!("Work item '{approval_id}' was not found."))));
+        return Ok(Err(Refusal::NotFound(format!(
+            "Work item '{approval_id}' was not found."
+        ))));
     };
     if !may_act(c, &p, actor)? {
-        return Ok(Err(Refusal::NotFound(format!("Work item '{approval_id}' was not found."))));
+        return Ok(Err(Refusal::NotFound(format!(
+            "Work item '{approval_id}' was not found."
+        ))));
     }
     if p.status != ApprovalStatus::Pending {
         return Ok(Err(Refusal::Invalid(format!(
@@ -511,12 +559,11 @@ pub fn forward(
             p.status.as_str()
         ))));
     }
-    if c
-        .query_opt(
-            "select 1 from identity where tenant_id = $1 and id = $2",
-            &[tenant_id.into(), target.into()],
-        )?
-        .is_none()
+    if c.query_opt(
+        "select 1 from identity where tenant_id = $1 and id = $2",
+        &[tenant_id.into(), target.into()],
+    )?
+    .is_none()
     {
         return Ok(Err(Refusal::Invalid(format!(
             "The target owner '{target}' is not an identity of this tenant."
@@ -555,7 +602,12 @@ pub fn forward(
     Ok(Ok(p))
 }
 
-fn cancel_approvals(c: &mut dyn Conn, tenant_id: &str, request_id: &str, now: Timestamp) -> Result<(), StoreError> {
+fn cancel_approvals(
+    c: &mut dyn Conn,
+    tenant_id: &str,
+    request_id: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
     c.execute(
         "update approval set status = 'CANCELLED', modified = $3 \
          where tenant_id = $1 and access_request_id = $2 and status = 'PENDING'",
@@ -575,7 +627,9 @@ pub fn cancel(
     now: Timestamp,
 ) -> Outcome<AccessRequest> {
     let Some(mut r) = rows::get_request(c, tenant_id, id)? else {
-        return Ok(Err(Refusal::NotFound(format!("Access request '{id}' was not found."))));
+        return Ok(Err(Refusal::NotFound(format!(
+            "Access request '{id}' was not found."
+        ))));
     };
     if !actor.is_admin && r.requester_id != actor.identity_id {
         if r.requested_for_id == actor.identity_id {
@@ -583,7 +637,9 @@ pub fn cancel(
                 "Only the requester of access request '{id}' or an ORG_ADMIN may cancel it."
             ))));
         }
-        return Ok(Err(Refusal::NotFound(format!("Access request '{id}' was not found."))));
+        return Ok(Err(Refusal::NotFound(format!(
+            "Access request '{id}' was not found."
+        ))));
     }
     if r.state != State::Executing || !r.stage.before_approval() {
         return Ok(Err(Refusal::Invalid(format!(
@@ -632,21 +688,31 @@ pub struct Close {
 
 /// Closes request `id` at whatever stage it is in. Returns false when it does not exist or was
 /// already finished.
-pub fn close(c: &mut dyn Conn, tenant_id: &str, id: &str, how: &Close, now: Timestamp) -> Result<bool, StoreError> {
+pub fn close(
+    c: &mut dyn Conn,
+    tenant_id: &str,
+    id: &str,
+    how: &Close,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
     let Some(mut r) = rows::get_request(c, tenant_id, id)? else {
         return Ok(false);
     };
     if r.stage == Stage::Done {
         return Ok(false);
     }
-    let state = match (how.execution_status.as_str(), how.completion_status.as_str()) {
+    let state = match (
+        how.execution_status.as_str(),
+        how.completion_status.as_str(),
+    ) {
         ("Completed", "Success") => State::RequestCompleted,
         ("Completed", "Incomplete") => State::NotAllItemsProvisioned,
         ("Completed", _) => State::ProvisioningFailed,
         _ => State::Terminated,
     };
     cancel_approvals(c, tenant_id, id, now)?;
-    r.error_messages = Some(json!([[{"locale": "en-US", "localeOrigin": "DEFAULT", "text": how.message}]]));
+    r.error_messages =
+        Some(json!([[{"locale": "en-US", "localeOrigin": "DEFAULT", "text": how.message}]]));
     set_stage(c, &mut r, Stage::Done, state, now)?;
     Ok(true)
 }
@@ -678,7 +744,10 @@ pub fn next_timer(config: &AccessRequestConfig, p: &Approval) -> Option<Timestam
     let rc = &config.reminders;
     let reminder = match (rc.days_between_reminders, rc.max_reminders) {
         (Some(days), max) if days > 0 && p.reminders_sent < i64::from(max.unwrap_or(i32::MAX)) => {
-            Some(p.created.plus_millis(DAY_MS * i64::from(days) * (p.reminders_sent + 1)))
+            Some(
+                p.created
+                    .plus_millis(DAY_MS * i64::from(days) * (p.reminders_sent + 1)),
+            )
         }
         _ => None,
     };
@@ -696,7 +765,12 @@ pub fn next_timer(config: &AccessRequestConfig, p: &Approval) -> Option<Timestam
 
 /// Sends the reminders and makes the escalation of pending approval `id` that are due at `now`,
 /// then schedules the next timer. Compare-and-set on the counters makes a repeated run harmless.
-pub fn timer(c: &mut dyn Conn, tenant_id: &str, id: &str, now: Timestamp) -> Result<(), StoreError> {
+pub fn timer(
+    c: &mut dyn Conn,
+    tenant_id: &str,
+    id: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
     let Some(mut p) = rows::get_approval(c, tenant_id, id)? else {
         return Ok(());
     };

@@ -271,7 +271,9 @@ pub fn get_request(
     id: &str,
 ) -> Result<Option<AccessRequest>, StoreError> {
     c.query_opt(
-        &format!("select {REQUEST_COLUMNS} from access_request r where r.tenant_id = $1 and r.id = $2"),
+        &format!(
+            "select {REQUEST_COLUMNS} from access_request r where r.tenant_id = $1 and r.id = $2"
+        ),
         &[tenant_id.into(), id.into()],
     )?
     .map(|r| request_of(&r))
@@ -312,7 +314,11 @@ impl ApprovalStatus {
             "REJECTED" => Self::Rejected,
             "EXPIRED" => Self::Expired,
             "CANCELLED" => Self::Cancelled,
-            other => return Err(StoreError::Decode(format!("unknown approval status {other}"))),
+            other => {
+                return Err(StoreError::Decode(format!(
+                    "unknown approval status {other}"
+                )))
+            }
         })
     }
 
@@ -423,8 +429,8 @@ pub fn approval_of(r: &Row) -> Result<Approval, StoreError> {
 
 /// Inserts `p`.
 pub fn insert_approval(c: &mut dyn Conn, p: &Approval) -> Result<(), StoreError> {
-    let history = serde_json::to_string(&p.forward_history)
-        .map_err(|e| StoreError::Decode(e.to_string()))?;
+    let history =
+        serde_json::to_string(&p.forward_history).map_err(|e| StoreError::Decode(e.to_string()))?;
     c.execute(
         &format!(
             "insert into approval ({}) values ({})",

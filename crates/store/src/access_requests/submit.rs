@@ -2,8 +2,8 @@
 //! per (identity, item) with its processing job, in the caller's transaction.
 
 use super::engine::{self, Refusal};
-use super::rows::{self, AccessRequest, Stage, State};
 use super::new_id;
+use super::rows::{self, AccessRequest, Stage, State};
 use crate::listing::placeholders;
 use crate::{Conn, StoreError, Value};
 use gatehouse_domain::Timestamp;
@@ -96,14 +96,16 @@ fn lookup(
     let mut params: Vec<Value> = vec![tenant_id.into()];
     params.extend(ids.iter().map(Value::from));
     let rows = c.query(
-        &format!("{sql} where tenant_id = $1 and id in ({})", placeholders(2, ids.len())),
+        &format!(
+            "{sql} where tenant_id = $1 and id in ({})",
+            placeholders(2, ids.len())
+        ),
         &params,
     )?;
     let mut out = HashMap::new();
     for r in rows {
-        let config: Option<serde_json::Value> = r
-            .opt_text(6)?
-            .and_then(|s| serde_json::from_str(&s).ok());
+        let config: Option<serde_json::Value> =
+            r.opt_text(6)?.and_then(|s| serde_json::from_str(&s).ok());
         out.insert(
             r.text(0)?,
             CatalogItem {
@@ -120,6 +122,9 @@ fn lookup(
     }
     Ok(out)
 }
+
+/// Access held, by (identity, item type, item id): its removal date and the request that granted it.
+type Held = HashMap<(String, String, String), (Option<i64>, Option<String>)>;
 
 fn kind_name(item_type: &str) -> &'static str {
     match item_type {
@@ -179,10 +184,10 @@ pub fn submit(
                     "Only the manager of identity '{id}' or an ORG_ADMIN may request to revoke its access."
                 ))));
             }
-        } else if !own
-            && !req.requester_is_admin
-            && !config.request_on_behalf_of_anyone_by_anyone
-            && !(managed && config.request_on_behalf_of_employee_by_manager)
+        } else if !(own
+            || req.requester_is_admin
+            || config.request_on_behalf_of_anyone_by_anyone
+            || (managed && config.request_on_behalf_of_employee_by_manager))
         {
             return Ok(Err(Refusal::Forbidden(format!(
                 "You may not request access for identity '{id}': the access request configuration does not allow requests on behalf of others{}.",
@@ -217,7 +222,7 @@ pub fn submit(
                     i.item_id
                 ))));
             };
-            if !revoke && !(item.requestable && item.enabled) {
+            if !(revoke || (item.requestable && item.enabled)) {
                 return Ok(Err(Refusal::Invalid(format!(
                     "requestedItems: {} '{}' ({}) is not requestable.",
                     kind_name(&i.item_type),
@@ -257,7 +262,7 @@ pub fn submit(
         .iter()
         .map(|r| Ok(((r.text(0)?, r.text(1)?, r.text(2)?), r.text(3)?)))
         .collect::<Result<_, StoreError>>()?;
-    let held: HashMap<(String, String, String), (Option<i64>, Option<String>)> = if revoke {
+    let held: Held = if revoke {
         HashMap::new()
     } else {
         c.query(
