@@ -3,7 +3,9 @@
 //! Every test runs on SQLite; with `GATEHOUSE_TEST_BACKEND=postgres` and `GATEHOUSE_TEST_PG_URL`
 //! set, the same tests run on PostgreSQL, each against a database of its own.
 
+mod access_request_approvals;
 mod admin;
+mod approval_fixtures;
 mod auth;
 mod catalog_access;
 mod catalog_fixtures;
@@ -19,3 +21,4 @@ mod service_desk_secrets;
 mod spec_shape;
 mod support;
 mod tenant_data;
+mod work_items;
