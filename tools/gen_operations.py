@@ -16,7 +16,11 @@ CANONICAL = {"sendWorkItemForward": "forwardWorkItem", "submitForwardWorkItem": 
              "getServiceDeskIntegrationList": "getServiceDeskIntegrations", "delete": "deleteSource"}
 # Gatehouse adds its service-desk admin level to every service-desk operation (seed 000: "Org Admin or
 # Service Desk Admin authority is required").
-EXTRA_LEVELS = {"/service-desk-integrations": ["SERVICE_DESK_ADMIN"]}
+# Approvers are ordinary users: the access-request-approvals operations admit USER, and their handlers
+# confine anyone but an ORG_ADMIN to the approvals they own (bulk approval and the approvers of a
+# request stay ORG_ADMIN only, as the spec says).
+EXTRA_LEVELS = {"/service-desk-integrations": ["SERVICE_DESK_ADMIN"], "/access-request-approvals": ["USER"]}
+EXTRA_LEVELS_EXCEPT = {"approveBulkAccessRequest", "listAccessRequestApprovers"}
 METHODS = ["get", "head", "post", "put", "patch", "delete"]
 
 
@@ -47,7 +51,7 @@ def generate():
                 levels = op.get("x-sailpoint-userLevels")
                 for pre, extra in EXTRA_LEVELS.items():
                     bare = path if family != "V1" else path.replace("/v1", "", 1)
-                    if bare.startswith(pre) and levels is not None:
+                    if bare.startswith(pre) and levels is not None and base not in EXTRA_LEVELS_EXCEPT:
                         levels = levels + [l for l in extra if l not in levels]
                 experimental = any(p.get("in") == "header" and p.get("name") == "X-SailPoint-Experimental"
                                    and p.get("required") for p in op.get("parameters", []))

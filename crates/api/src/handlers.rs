@@ -1,6 +1,7 @@
 //! Handlers, one module per capability, each named after its SailPoint operationId.
 
 pub mod access_profiles;
+pub mod access_request_approvals;
 pub mod access_requests;
 pub mod accounts;
 pub mod admin;
@@ -16,6 +17,7 @@ pub mod service_desk;
 pub mod service_desk_config;
 pub mod sources;
 pub mod token;
+pub mod work_items;
 pub mod workgroups;
 
 use crate::AppState;
@@ -103,6 +105,36 @@ pub fn bind(operation: &str) -> Option<Bind> {
         "deleteRole" => |f| on(f, roles::delete_role),
         "listAccounts" => |f| on(f, accounts::list_accounts),
         "getAccount" => |f| on(f, accounts::get_account),
+        "listWorkItems" => |f| on(f, work_items::list_work_items),
+        "getCompletedWorkItems" => |f| on(f, work_items::get_completed_work_items),
+        "getCountWorkItems" => |f| on(f, work_items::get_count_work_items),
+        "getCountCompletedWorkItems" => |f| on(f, work_items::get_count_completed_work_items),
+        "getWorkItemsSummary" => |f| on(f, work_items::get_work_items_summary),
+        "getWorkItem" => |f| on(f, work_items::get_work_item),
+        "completeWorkItem" => |f| on(f, work_items::complete_work_item),
+        "approveApprovalItem" => |f| on(f, work_items::approve_approval_item),
+        "rejectApprovalItem" => |f| on(f, work_items::reject_approval_item),
+        "approveApprovalItemsInBulk" => |f| on(f, work_items::approve_approval_items_in_bulk),
+        "rejectApprovalItemsInBulk" => |f| on(f, work_items::reject_approval_items_in_bulk),
+        "submitAccountSelection" => |f| on(f, work_items::submit_account_selection),
+        "forwardWorkItem" => |f| on(f, work_items::forward_work_item),
+        "listPendingApprovals" => |f| on(f, access_request_approvals::list_pending_approvals),
+        "listCompletedApprovals" => |f| on(f, access_request_approvals::list_completed_approvals),
+        "approveAccessRequest" => |f| on(f, access_request_approvals::approve_access_request),
+        "rejectAccessRequest" => |f| on(f, access_request_approvals::reject_access_request),
+        "forwardAccessRequest" => |f| on(f, access_request_approvals::forward_access_request),
+        "getAccessRequestApprovalSummary" => |f| {
+            on(
+                f,
+                access_request_approvals::get_access_request_approval_summary,
+            )
+        },
+        "listAccessRequestApprovers" => {
+            |f| on(f, access_request_approvals::list_access_request_approvers)
+        }
+        "approveBulkAccessRequest" => {
+            |f| on(f, access_request_approvals::approve_bulk_access_request)
+        }
         _ => return None,
     })
 }

@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod access_requests;
+pub mod approvals;
 pub mod identities;
 pub mod managed_clusters;
 pub mod oauth_clients;

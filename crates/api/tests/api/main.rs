@@ -3,8 +3,10 @@
 //! Every test runs on SQLite; with `GATEHOUSE_TEST_BACKEND=postgres` and `GATEHOUSE_TEST_PG_URL`
 //! set, the same tests run on PostgreSQL, each against a database of its own.
 
+mod access_request_approvals;
 mod access_requests;
 mod admin;
+mod approval_fixtures;
 mod auth;
 mod catalog_access;
 mod catalog_fixtures;
@@ -21,3 +23,4 @@ mod service_desk_secrets;
 mod spec_shape;
 mod support;
 mod tenant_data;
+mod work_items;

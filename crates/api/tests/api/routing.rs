@@ -51,8 +51,9 @@ async fn every_unbuilt_operation_answers_501_in_every_family() {
         }
         checked += 1;
     }
+    // Shrinks as operations are built (work items and approvals left 58).
     assert!(
-        checked > 100,
+        checked > 0,
         "the table lists the unbuilt operations ({checked})"
     );
 }
@@ -166,10 +167,29 @@ async fn health_metrics_and_openapi_answer() {
             paths.keys().any(|p| p.contains("oauth-clients")),
             "{family}"
         );
-        assert!(
-            !paths.keys().any(|p| p.contains("work-items")),
-            "{family} lists only what is built"
-        );
+        assert!(paths.keys().any(|p| p.contains("work-items")), "{family}");
+        let prefix = if family == "v1" {
+            String::new()
+        } else {
+            format!("/{family}")
+        };
+        for (path, item) in paths {
+            for method in item.as_object().unwrap().keys() {
+                let m = method.to_ascii_uppercase();
+                if !matches!(
+                    m.as_str(),
+                    "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE"
+                ) {
+                    continue;
+                }
+                assert!(
+                    OPERATIONS.iter().any(|o| o.method == m
+                        && o.path == format!("{prefix}{path}")
+                        && is_implemented(o)),
+                    "{family} lists only what is built: {m} {path}"
+                );
+            }
+        }
     }
 }
 

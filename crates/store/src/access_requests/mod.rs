@@ -10,12 +10,14 @@
 //! - [`chain`]: who approves each step of a requested item.
 //! - [`engine`]: processing, decisions, forwarding, cancel/close, provisioning, timers.
 //! - [`handlers`]: the job handlers that run the engine's transitions.
+//! - [`work_items`]: what the work-items and approvals APIs list, count and show.
 
 pub mod chain;
 pub mod engine;
 pub mod handlers;
 pub mod rows;
 pub mod submit;
+pub mod work_items;
 
 pub use rows::{AccessRequest, Approval, ApprovalStatus, ForwardEntry, Stage, State};
 
