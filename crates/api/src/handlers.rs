@@ -1,6 +1,7 @@
 //! Handlers, one module per capability, each named after its SailPoint operationId.
 
 pub mod access_profiles;
+pub mod access_request_config;
 pub mod accounts;
 pub mod admin;
 pub mod catalog;
@@ -99,6 +100,14 @@ pub fn bind(operation: &str) -> Option<Bind> {
         "patchRole" => |f| on(f, roles::patch_role),
         "deleteRole" => |f| on(f, roles::delete_role),
         "listAccounts" => |f| on(f, accounts::list_accounts),
+        "getAccessRequestConfig" => |f| on(f, access_request_config::get_access_request_config),
+        "setAccessRequestConfig" => |f| on(f, access_request_config::set_access_request_config),
+        "getAccessRequestConfigV2" => {
+            |f| on(f, access_request_config::get_access_request_config_v2)
+        }
+        "setAccessRequestConfigV2" => {
+            |f| on(f, access_request_config::set_access_request_config_v2)
+        }
         "getAccount" => |f| on(f, accounts::get_account),
         _ => return None,
     })

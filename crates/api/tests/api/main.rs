@@ -3,6 +3,7 @@
 //! Every test runs on SQLite; with `GATEHOUSE_TEST_BACKEND=postgres` and `GATEHOUSE_TEST_PG_URL`
 //! set, the same tests run on PostgreSQL, each against a database of its own.
 
+mod access_request_config;
 mod admin;
 mod auth;
 mod catalog_access;

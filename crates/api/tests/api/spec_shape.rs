@@ -1,22 +1,31 @@
 //! Checks answers against the response schema of the family the caller used, from the specs in
-//! `spec/sailpoint/`: types, `required`, `nullable` and enums, through `$ref`, `allOf`, `oneOf`
-//! and `anyOf`.
+//! `spec/sailpoint/` (`catalog-*` and `subset-*`; family `v1` is `subset-v1-paths`): types,
+//! `required`, `nullable`, enums and numeric bounds, through `$ref`, `allOf`, `oneOf` and `anyOf`.
 
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-fn specs() -> &'static HashMap<String, Value> {
-    static SPECS: OnceLock<HashMap<String, Value>> = OnceLock::new();
+/// The spec documents of each family, searched in order for a path.
+fn specs() -> &'static HashMap<String, Vec<Value>> {
+    static SPECS: OnceLock<HashMap<String, Vec<Value>>> = OnceLock::new();
     SPECS.get_or_init(|| {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../spec/sailpoint");
-        ["v3", "v2024", "beta"]
+        let read = |name: &str| -> Value {
+            let text = std::fs::read_to_string(dir.join(format!("{name}.json"))).unwrap();
+            serde_json::from_str(&text).unwrap()
+        };
+        let mut all: HashMap<String, Vec<Value>> = ["v3", "v2024", "beta"]
             .iter()
             .map(|f| {
-                let text = std::fs::read_to_string(dir.join(format!("catalog-{f}.json"))).unwrap();
-                ((*f).to_owned(), serde_json::from_str(&text).unwrap())
+                (
+                    (*f).to_owned(),
+                    vec![read(&format!("catalog-{f}")), read(&format!("subset-{f}"))],
+                )
             })
-            .collect()
+            .collect();
+        all.insert("v1".into(), vec![read("subset-v1-paths")]);
+        all
     })
 }
 
@@ -75,6 +84,18 @@ fn check(spec: &Value, schema: &Value, v: &Value, at: &str, errors: &mut Vec<Str
         errors.push(format!("{at}: {v} is not a {}", s["type"]));
         return;
     }
+    if let Some(n) = v.as_f64() {
+        if let Some(min) = s.get("minimum").and_then(Value::as_f64) {
+            if n < min {
+                errors.push(format!("{at}: {v} is below the minimum {min}"));
+            }
+        }
+        if let Some(max) = s.get("maximum").and_then(Value::as_f64) {
+            if n > max {
+                errors.push(format!("{at}: {v} is above the maximum {max}"));
+            }
+        }
+    }
     if let (Some(items), Some(list)) = (s.get("items"), v.as_array()) {
         for (i, item) in list.iter().enumerate() {
             check(spec, items, item, &format!("{at}[{i}]"), errors);
@@ -105,9 +126,12 @@ fn check(spec: &Value, schema: &Value, v: &Value, at: &str, errors: &mut Vec<Str
 /// Asserts `body`, answered with `status` to `method path` in `family`, matches the spec's schema.
 /// `path` is the spec's template (`/sources/{id}`).
 pub fn assert_shape(family: &str, method: &str, path: &str, status: u16, body: &Value) {
-    let spec = &specs()[family];
-    let op = &spec["paths"][path][method.to_lowercase()];
-    assert!(op.is_object(), "{family} has no {method} {path}");
+    let method = method.to_lowercase();
+    let spec = specs()[family]
+        .iter()
+        .find(|spec| spec["paths"][path][&method].is_object())
+        .unwrap_or_else(|| panic!("{family} has no {method} {path}"));
+    let op = &spec["paths"][path][&method];
     let schema = &op["responses"][status.to_string()]["content"]["application/json"]["schema"];
     assert!(
         schema.is_object(),
