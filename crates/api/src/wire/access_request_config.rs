@@ -195,8 +195,12 @@ impl ApprovalReminderAndEscalationConfig {
         Self {
             days_until_escalation: r.days_until_escalation,
             days_between_reminders: r.days_between_reminders,
-            // v3 and beta allow no 0 (their minimum is 1); "no reminders" reads as unset there.
-            max_reminders: r.max_reminders.filter(|n| shape != Shape::Flat || *n >= 1),
+            // v3 and beta allow no 0 (their minimum is 1), nor did v2024 when SailPoint's SDKs
+            // still in use were generated (their v2024 models refuse 0): "no reminders" reads as
+            // unset there. Only `/access-request-config/v1` answers the 0.
+            max_reminders: r
+                .max_reminders
+                .filter(|n| shape == Shape::NestedV1 || *n >= 1),
             fallback_approver_ref: r.fallback_approver.as_ref().map(|f| {
                 IdentityReferenceWithNameAndEmail {
                     kind: "IDENTITY",
@@ -952,13 +956,18 @@ mod tests {
         );
         assert!(parse(&body(21), Shape::NestedV1).is_err());
         assert!(parse(&body(-1), Shape::Nested).is_err());
-        // A stored 0 is unset in the flat form, whose minimum is 1.
-        let mut c = domain::AccessRequestConfig::default();
-        c.reminders.max_reminders = Some(0);
-        let v = serde_json::to_value(AccessRequestConfig::new(&c, Shape::Flat)).unwrap();
-        assert!(v["approvalReminderAndEscalationConfig"]["maxReminders"].is_null());
-        let v = serde_json::to_value(AccessRequestConfig::new(&c, Shape::Nested)).unwrap();
-        assert_eq!(v["approvalReminderAndEscalationConfig"]["maxReminders"], 0);
+        // A stored 0 is unset where a minimum of 1 is (or was) the rule: v3, beta and v2024.
+        let answered = |n: i32, shape| {
+            let mut c = domain::AccessRequestConfig::default();
+            c.reminders.max_reminders = Some(n);
+            serde_json::to_value(AccessRequestConfig::new(&c, shape)).unwrap()
+                ["approvalReminderAndEscalationConfig"]["maxReminders"]
+                .clone()
+        };
+        assert!(answered(0, Shape::Flat).is_null());
+        assert!(answered(0, Shape::Nested).is_null());
+        assert_eq!(answered(0, Shape::NestedV1), 0);
+        assert_eq!(answered(1, Shape::Nested), 1);
     }
 
     #[test]
