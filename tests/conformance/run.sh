@@ -139,6 +139,10 @@ set -e
 #       service desk lists, creates, puts, patches, status-check update: `type` must be a type
 #                          Gatehouse provisions to and `attributes` must satisfy its template;
 #                          references must exist; the status-check values are bounded.
+#       access-request configuration PUTs (setAccessRequestConfig, V1, V2): governance groups
+#                          (`workgroup:{id}`, GOVERNANCE_GROUP approverId) and the fallback approver
+#                          must exist, its `type` must be IDENTITY, v3/beta's maxReminders is capped
+#                          at v2024's 20, day counts are not negative, a duration is at least 1.
 #       deletes of catalog objects (access profiles, roles, sources, workgroups, managed clusters):
 #                          an object still in use is a 400 "Object in use by another" that names
 #                          its users, as SailPoint answers.
@@ -184,6 +188,7 @@ include-operation-id = [
   "putServiceDeskIntegration", "putServiceDeskIntegrationV1",
   "patchServiceDeskIntegration", "patchServiceDeskIntegrationV1",
   "updateStatusCheckDetails", "updateStatusCheckDetailsV1",
+  "setAccessRequestConfig", "setAccessRequestConfigV1", "setAccessRequestConfigV2",
   "deleteAccessProfile", "deleteRole", "deleteSource", "delete", "deleteWorkgroup", "deleteManagedCluster",
 ]
 checks.positive_data_acceptance.enabled = false
