@@ -143,6 +143,10 @@ set -e
 #                          dates must be in the future and in UTC, revocations need a comment and
 #                          a held item, who may ask for whom follows the access-request
 #                          configuration - a schema-valid body with made-up ids is a 400 or 403.
+#       access-request configuration PUTs (setAccessRequestConfig, V1, V2): governance groups
+#                          (`workgroup:{id}`, GOVERNANCE_GROUP approverId) and the fallback approver
+#                          must exist, its `type` must be IDENTITY, v3/beta's maxReminders is capped
+#                          at v2024's 20, day counts are not negative, a duration is at least 1.
 #       deletes of catalog objects (access profiles, roles, sources, workgroups, managed clusters):
 #                          an object still in use is a 400 "Object in use by another" that names
 #                          its users, as SailPoint answers.
@@ -188,6 +192,7 @@ include-operation-id = [
   "putServiceDeskIntegration", "putServiceDeskIntegrationV1",
   "patchServiceDeskIntegration", "patchServiceDeskIntegrationV1",
   "updateStatusCheckDetails", "updateStatusCheckDetailsV1",
+  "setAccessRequestConfig", "setAccessRequestConfigV1", "setAccessRequestConfigV2",
   "deleteAccessProfile", "deleteRole", "deleteSource", "delete", "deleteWorkgroup", "deleteManagedCluster",
   "createAccessRequest", "createAccessRequestV1",
 ]

@@ -2,6 +2,7 @@
 
 pub mod access_profiles;
 pub mod access_request_approvals;
+pub mod access_request_config;
 pub mod access_requests;
 pub mod accounts;
 pub mod admin;
@@ -104,6 +105,14 @@ pub fn bind(operation: &str) -> Option<Bind> {
         "patchRole" => |f| on(f, roles::patch_role),
         "deleteRole" => |f| on(f, roles::delete_role),
         "listAccounts" => |f| on(f, accounts::list_accounts),
+        "getAccessRequestConfig" => |f| on(f, access_request_config::get_access_request_config),
+        "setAccessRequestConfig" => |f| on(f, access_request_config::set_access_request_config),
+        "getAccessRequestConfigV2" => {
+            |f| on(f, access_request_config::get_access_request_config_v2)
+        }
+        "setAccessRequestConfigV2" => {
+            |f| on(f, access_request_config::set_access_request_config_v2)
+        }
         "getAccount" => |f| on(f, accounts::get_account),
         "listWorkItems" => |f| on(f, work_items::list_work_items),
         "getCompletedWorkItems" => |f| on(f, work_items::get_completed_work_items),

@@ -1,6 +1,7 @@
 //! Wire types, named after SailPoint's schemas, one module per capability.
 
 pub mod access;
+pub mod access_request_config;
 pub mod access_requests;
 pub mod approvals;
 pub mod identities;

@@ -111,6 +111,9 @@ pub struct EntitlementRequestConfig {
     pub require_end_date: bool,
     /// v2024 `maxPermittedAccessDuration`.
     pub max_permitted_access_duration: Option<AccessDuration>,
+    /// v1 `formDefinitionId`: the form shown to requesters (kept; Gatehouse has no forms).
+    #[serde(default)]
+    pub form_definition_id: Option<String>,
 }
 
 impl Default for EntitlementRequestConfig {
@@ -125,6 +128,7 @@ impl Default for EntitlementRequestConfig {
             reauthorization_required: false,
             require_end_date: false,
             max_permitted_access_duration: None,
+            form_definition_id: None,
         }
     }
 }
@@ -207,5 +211,18 @@ mod tests {
             c.entitlement.grant_approval_schemes,
             vec![EntitlementApprover::SourceOwner]
         );
+    }
+
+    #[test]
+    fn a_document_saved_before_form_definitions_still_reads() {
+        let mut v = serde_json::to_value(AccessRequestConfig::default()).unwrap();
+        v["entitlement"]
+            .as_object_mut()
+            .unwrap()
+            .remove("form_definition_id");
+        v["entitlement"]["require_end_date"] = serde_json::Value::Bool(true);
+        let c: AccessRequestConfig = serde_json::from_value(v).unwrap();
+        assert_eq!(c.entitlement.form_definition_id, None);
+        assert!(c.entitlement.require_end_date);
     }
 }

@@ -1088,6 +1088,28 @@ async fn catalog_references_and_usages(store: &Store) {
         vec![("source", "s1".into()), ("access profile", "ap1".into())]
     );
     assert!(usages.4.is_empty());
+    // The tenant's access-request configuration uses a group its entitlement schemes name.
+    let mut config = gatehouse_domain::access_config::AccessRequestConfig::default();
+    config.entitlement.revoke_approval_schemes =
+        vec![gatehouse_domain::access_config::EntitlementApprover::GovernanceGroup("g1".into())];
+    let usages = store
+        .write(move |c| {
+            crate::access_config::save(c, "t1", &config, T0)?;
+            Ok((
+                governance_groups::usages(c, "t1", "g1")?,
+                governance_groups::usages(c, "t1", "g2")?,
+            ))
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        kinds(usages.0).last(),
+        Some(&(
+            "access request configuration",
+            crate::access_config::SETTING.to_owned()
+        ))
+    );
+    assert!(usages.1.is_empty());
     // The schema refuses what the checks would: a dangling owner, an entitlement in use.
     let mut bad = ap.clone();
     bad.id = "ap2".into();

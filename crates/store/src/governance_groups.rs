@@ -2,6 +2,7 @@
 
 use crate::listing::{self, ListQuery, Page, Usage};
 use crate::{Conn, Row, StoreError, Value};
+use gatehouse_domain::access_config::EntitlementApprover;
 use gatehouse_domain::Timestamp;
 
 /// A governance group.
@@ -189,8 +190,8 @@ pub fn members(c: &mut dyn Conn, group_id: &str, q: ListQuery) -> Result<Page<Me
     )
 }
 
-/// What refers to group `id`: sources it manages, and access profiles or roles whose approval
-/// schemes name it.
+/// What refers to group `id`: sources it manages, access profiles or roles whose approval schemes
+/// name it, and the tenant's access-request configuration when its entitlement approval schemes do.
 pub fn usages(c: &mut dyn Conn, tenant_id: &str, id: &str) -> Result<Vec<Usage>, StoreError> {
     let mut all = listing::usages(
         c,
@@ -210,6 +211,19 @@ pub fn usages(c: &mut dyn Conn, tenant_id: &str, id: &str) -> Result<Vec<Usage>,
             ),
             &pattern,
         )?);
+    }
+    let config = crate::access_config::load(c, tenant_id)?;
+    let e = &config.entitlement;
+    if e.grant_approval_schemes
+        .iter()
+        .chain(&e.revoke_approval_schemes)
+        .any(|a| matches!(a, EntitlementApprover::GovernanceGroup(g) if g == id))
+    {
+        all.push(Usage {
+            kind: "access request configuration",
+            id: crate::access_config::SETTING.to_owned(),
+            name: "entitlement approval schemes".to_owned(),
+        });
     }
     Ok(all)
 }

@@ -4,6 +4,7 @@
 //! set, the same tests run on PostgreSQL, each against a database of its own.
 
 mod access_request_approvals;
+mod access_request_config;
 mod access_requests;
 mod admin;
 mod approval_fixtures;

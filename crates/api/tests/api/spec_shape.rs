@@ -1,33 +1,30 @@
 //! Checks answers against the response schema of the family the caller used, from the specs in
-//! `spec/sailpoint/` (catalog and subset documents; v1 paths as the spec writes them,
-//! `/work-items/v1/{id}`): types, `required`, `nullable` and enums, through `$ref`, `allOf`,
-//! `oneOf` and `anyOf`.
+//! `spec/sailpoint/` (`catalog-*` and `subset-*`; family `v1` is `subset-v1-paths`): types,
+//! `required`, `nullable`, enums and numeric bounds, through `$ref`, `allOf`, `oneOf` and `anyOf`.
 
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-/// The documents of each family: the catalog's and the subset's (v1 has only the subset).
+/// The spec documents of each family, searched in order for a path.
 fn specs() -> &'static HashMap<String, Vec<Value>> {
     static SPECS: OnceLock<HashMap<String, Vec<Value>>> = OnceLock::new();
     SPECS.get_or_init(|| {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../spec/sailpoint");
-        let read = |file: &str| -> Value {
-            serde_json::from_str(&std::fs::read_to_string(dir.join(file)).unwrap()).unwrap()
+        let read = |name: &str| -> Value {
+            let text = std::fs::read_to_string(dir.join(format!("{name}.json"))).unwrap();
+            serde_json::from_str(&text).unwrap()
         };
         let mut all: HashMap<String, Vec<Value>> = ["v3", "v2024", "beta"]
             .iter()
             .map(|f| {
                 (
                     (*f).to_owned(),
-                    vec![
-                        read(&format!("catalog-{f}.json")),
-                        read(&format!("subset-{f}.json")),
-                    ],
+                    vec![read(&format!("catalog-{f}")), read(&format!("subset-{f}"))],
                 )
             })
             .collect();
-        all.insert("v1".into(), vec![read("subset-v1-paths.json")]);
+        all.insert("v1".into(), vec![read("subset-v1-paths")]);
         all
     })
 }
@@ -87,6 +84,18 @@ fn check(spec: &Value, schema: &Value, v: &Value, at: &str, errors: &mut Vec<Str
         errors.push(format!("{at}: {v} is not a {}", s["type"]));
         return;
     }
+    if let Some(n) = v.as_f64() {
+        if let Some(min) = s.get("minimum").and_then(Value::as_f64) {
+            if n < min {
+                errors.push(format!("{at}: {v} is below the minimum {min}"));
+            }
+        }
+        if let Some(max) = s.get("maximum").and_then(Value::as_f64) {
+            if n > max {
+                errors.push(format!("{at}: {v} is above the maximum {max}"));
+            }
+        }
+    }
     if let (Some(items), Some(list)) = (s.get("items"), v.as_array()) {
         for (i, item) in list.iter().enumerate() {
             check(spec, items, item, &format!("{at}[{i}]"), errors);
@@ -120,7 +129,7 @@ pub fn assert_shape(family: &str, method: &str, path: &str, status: u16, body: &
     let method = method.to_lowercase();
     let spec = specs()[family]
         .iter()
-        .find(|s| s["paths"][path][&method].is_object())
+        .find(|spec| spec["paths"][path][&method].is_object())
         .unwrap_or_else(|| panic!("{family} has no {method} {path}"));
     let op = &spec["paths"][path][&method];
     let mut response = &op["responses"][status.to_string()];
