@@ -13,6 +13,7 @@ pub mod managed_clusters;
 pub mod oauth_clients;
 pub mod ops;
 pub mod pats;
+pub mod role_membership;
 pub mod roles;
 pub mod service_desk;
 pub mod service_desk_config;

@@ -123,6 +123,7 @@ fn read_body(r: &mut Role, body: &Map<String, Value>) -> Result<Vec<String>, Api
         "revocationRequestConfig",
         ROLE_APPROVERS,
     )?);
+    super::role_membership::check(body.get("membership"))?;
     r.document = document(body, CORE);
     Ok(groups)
 }
