@@ -34,6 +34,8 @@ pub struct ApiConfig {
     pub max_body_bytes: usize,
     /// The pod name reported in tokens.
     pub pod: String,
+    /// Which networks tenant-supplied URLs (service desks, token endpoints) may reach.
+    pub net: gatehouse_domain::net_guard::NetPolicy,
 }
 
 impl Default for ApiConfig {
@@ -45,6 +47,7 @@ impl Default for ApiConfig {
             },
             max_body_bytes: 1024 * 1024,
             pod: "gatehouse".into(),
+            net: gatehouse_domain::net_guard::NetPolicy::default(),
         }
     }
 }

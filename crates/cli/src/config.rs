@@ -142,6 +142,10 @@ pub struct ServeArgs {
     /// the data directory, created on first start. Replicas sharing PostgreSQL must share it.
     #[arg(long, env = "GATEHOUSE_MASTER_KEY", hide_env_values = true)]
     pub master_key: Option<String>,
+    /// Let service-desk URLs reach loopback and private networks (RFC 1918, unique-local,
+    /// 127.0.0.0/8). Metadata and link-local addresses stay unreachable whatever this says.
+    #[arg(long, env = "GATEHOUSE_ALLOW_PRIVATE_NETWORK")]
+    pub allow_private_network: bool,
     /// SMTP relay for notifications (`smtp://host:port`, plain SMTP to a relay on a trusted
     /// network; `smtp://user:password@host:port` authenticates). Unset: notifications are only
     /// recorded.

@@ -154,6 +154,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         master_key,
         ApiConfig {
             rate_limit,
+            net: gatehouse_domain::net_guard::NetPolicy {
+                allow_private: args.allow_private_network,
+            },
             ..ApiConfig::default()
         },
     );

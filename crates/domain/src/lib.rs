@@ -6,6 +6,7 @@
 pub mod access_config;
 pub mod clock;
 pub mod ids;
+pub mod net_guard;
 pub mod principal;
 pub mod sealed;
 pub mod service_desk;

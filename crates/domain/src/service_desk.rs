@@ -241,6 +241,27 @@ pub struct PreparedAttributes {
     pub fresh: Vec<(String, Secret)>,
 }
 
+/// Checks every URL attribute of `attributes` (already prepared) against the operator's network
+/// policy: no metadata, link-local or other forbidden address, and loopback or private ranges only
+/// when allowed. The message names the attribute, never its value.
+pub fn check_urls(
+    ty: &IntegrationType,
+    attributes: &Map<String, Value>,
+    policy: crate::net_guard::NetPolicy,
+) -> Result<(), AttributeError> {
+    for a in ty.attributes.iter().filter(|a| matches!(a.kind, Kind::Url)) {
+        if let Some(text) = attributes.get(a.name).and_then(Value::as_str) {
+            if let Err(e) = crate::net_guard::check_url(text, policy) {
+                return fail(format!(
+                    "attributes.{} is not a URL Gatehouse may call: {e}",
+                    a.name
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Checks `incoming` against `ty`'s template, fills in defaults, and separates the credentials.
 /// `stored` is the integration as it is now (absent on create). See the module doc.
 pub fn prepare_attributes(

@@ -19,9 +19,10 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
+use gatehouse_domain::net_guard::NetPolicy;
 use gatehouse_domain::sealed::SealKey;
 use gatehouse_domain::service_desk::{
-    prepare_attributes, seal_context, StoredAttributes, SEAL_PURPOSE,
+    check_urls, prepare_attributes, seal_context, StoredAttributes, SEAL_PURPOSE,
 };
 use gatehouse_domain::Timestamp;
 use gatehouse_filter::{Field, FieldKind, FilterSpec, Op, SortSpec};
@@ -97,6 +98,7 @@ fn refused(r: Refusal, name: &str) -> ApiError {
 /// against the template, new credentials sealed, credentials sent as the mask kept.
 fn build(
     key: &SealKey,
+    net: NetPolicy,
     tenant: &str,
     id: &str,
     draft: Draft,
@@ -110,6 +112,7 @@ fn build(
     });
     let prepared = prepare_attributes(draft.template, draft.attributes, stored)
         .map_err(|e| ApiError::illegal(e.0))?;
+    check_urls(draft.template, &prepared.attributes, net).map_err(|e| ApiError::illegal(e.0))?;
     let mut sealed = BTreeMap::new();
     for at in prepared.kept {
         if let Some(v) = current.and_then(|c| c.secrets.get(&at)) {
@@ -229,6 +232,7 @@ pub async fn create_service_desk_integration(
     let id = secrets::new_id();
     let integration = build(
         &key(&state),
+        state.config().net,
         caller.tenant(),
         &id,
         draft,
@@ -272,6 +276,7 @@ async fn replace(
 ) -> Result<Integration, ApiError> {
     let tenant = caller.tenant().to_owned();
     let key = key(state);
+    let net = state.config().net;
     let now = state.clock().now();
     write(state, move |c| {
         let Some(current) = service_desk::get(c, &tenant, &id)? else {
@@ -287,7 +292,7 @@ async fn replace(
                     .collect(),
             };
             let draft = Draft::parse(&body, &before)?;
-            build(&key, &tenant, &id, draft, Some(&current), now)
+            build(&key, net, &tenant, &id, draft, Some(&current), now)
         });
         match built {
             Ok(updated) => save(c, &updated, false),

@@ -22,6 +22,7 @@ mod schema_rules;
 mod service_desk;
 mod service_desk_secrets;
 mod spec_shape;
+mod ssrf;
 mod support;
 mod tenant_data;
 mod work_items;
