@@ -19,7 +19,14 @@ CANONICAL = {"sendWorkItemForward": "forwardWorkItem", "submitForwardWorkItem": 
 # Approvers are ordinary users: the access-request-approvals operations admit USER, and their handlers
 # confine anyone but an ORG_ADMIN to the approvals they own (bulk approval and the approvers of a
 # request stay ORG_ADMIN only, as the spec says).
-EXTRA_LEVELS = {"/service-desk-integrations": ["SERVICE_DESK_ADMIN"], "/access-request-approvals": ["USER"]}
+# Levels beyond the spec's: approvers, requesters and requested-for people are ordinary users;
+# the handlers confine a non-admin to their own approvals, requests and cancellations.
+EXTRA_LEVELS = {
+    "/service-desk-integrations": ["SERVICE_DESK_ADMIN"],
+    "/access-request-approvals": ["USER"],
+    "/access-request-status": ["USER"],
+    "/access-requests/cancel": ["USER"],
+}
 EXTRA_LEVELS_EXCEPT = {"approveBulkAccessRequest", "listAccessRequestApprovers"}
 METHODS = ["get", "head", "post", "put", "patch", "delete"]
 

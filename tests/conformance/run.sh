@@ -150,11 +150,20 @@ set -e
 #       deletes of catalog objects (access profiles, roles, sources, workgroups, managed clusters):
 #                          an object still in use is a 400 "Object in use by another" that names
 #                          its users, as SailPoint answers.
+#       access-request status and approval lists: `filters`/`sorters` as above; `owner-id` of
+#                          someone else needs ORG_ADMIN.
+#       work-item and approval forwards: the new owner must be an identity of the tenant other
+#                          than the current owner, and the comment must not be empty.
+#       cancel, bulk cancel, close, bulk approve: the ids must name requests (approvals) of the
+#                          tenant in a state that allows the change; all or nothing.
 #     It stays on for gets and the remaining deletes (and for every operation added later unless listed here).
 #   status_code_conformance - off only for the operations whose spec declares no 404 although the
 #     object they name may not exist (get/patch/delete of access profiles, roles, workgroups,
 #     managed clusters, and workgroup members): Gatehouse answers 404 ErrorResponseDto there, as
-#     SailPoint does (docs/API-COMPAT.md; shared OPEN-QUESTIONS #17).
+#     SailPoint does (docs/API-COMPAT.md; shared OPEN-QUESTIONS #17). Likewise the work-item lists
+#     (their v3/v2024/v1 specs declare no 400, yet an `offset` beyond int32 or a bad `ownerId` is
+#     one), the work-item forwards (no 404 declared for an unknown work item), and the beta
+#     approval lists and summary (no 400 declared for bad paging, filters or dates).
 #   coverage phase's unexpected-methods - none for the four operations whose path also carries
 #     methods that are routed but not built yet (accounts POST/PUT/PATCH/DELETE, identity DELETE,
 #     entitlement PATCH): those answer 501 and are listed in `Allow`, while the cut document does
@@ -195,6 +204,13 @@ include-operation-id = [
   "setAccessRequestConfig", "setAccessRequestConfigV1", "setAccessRequestConfigV2",
   "deleteAccessProfile", "deleteRole", "deleteSource", "delete", "deleteWorkgroup", "deleteManagedCluster",
   "createAccessRequest", "createAccessRequestV1",
+  "listAccessRequestStatus", "listAccessRequestStatusV1",
+  "listPendingApprovals", "listPendingApprovalsV1", "listCompletedApprovals", "listCompletedApprovalsV1",
+  "sendWorkItemForward", "forwardWorkItem", "submitForwardWorkItem", "forwardWorkItemV1",
+  "forwardAccessRequest", "forwardAccessRequestV1",
+  "approveBulkAccessRequest", "approveBulkAccessRequestV1",
+  "cancelAccessRequest", "cancelAccessRequestV1", "cancelAccessRequestInBulk", "cancelAccessRequestInBulkV1",
+  "closeAccessRequest", "closeAccessRequestV1",
 ]
 checks.positive_data_acceptance.enabled = false
 
@@ -204,6 +220,9 @@ include-operation-id = [
   "getRole", "patchRole", "deleteRole",
   "getWorkgroup", "patchWorkgroup", "deleteWorkgroup", "listWorkgroupMembers",
   "deleteManagedCluster",
+  "listWorkItems", "listWorkItemsV1", "getCompletedWorkItems", "getCompletedWorkItemsV1",
+  "sendWorkItemForward", "forwardWorkItem", "submitForwardWorkItem", "forwardWorkItemV1",
+  "listPendingApprovals", "listCompletedApprovals", "getAccessRequestApprovalSummary",
 ]
 checks.status_code_conformance.enabled = false
 

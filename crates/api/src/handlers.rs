@@ -1,8 +1,10 @@
 //! Handlers, one module per capability, each named after its SailPoint operationId.
 
 pub mod access_profiles;
+pub mod access_request_admin;
 pub mod access_request_approvals;
 pub mod access_request_config;
+pub mod access_request_status;
 pub mod access_requests;
 pub mod accounts;
 pub mod admin;
@@ -31,6 +33,12 @@ pub type Bind = fn(MethodFilter) -> MethodRouter<AppState>;
 /// The handler for `operation` (SailPoint's operationId, the same in every family), if built.
 pub fn bind(operation: &str) -> Option<Bind> {
     Some(match operation {
+        "listAccessRequestStatus" => |f| on(f, access_request_status::list_access_request_status),
+        "cancelAccessRequest" => |f| on(f, access_request_admin::cancel_access_request),
+        "cancelAccessRequestInBulk" => {
+            |f| on(f, access_request_admin::cancel_access_request_in_bulk)
+        }
+        "closeAccessRequest" => |f| on(f, access_request_admin::close_access_request),
         "createAccessRequest" => |f| on(f, access_requests::create_access_request),
         "listOauthClients" => |f| on(f, oauth_clients::list_oauth_clients),
         "createOauthClient" => |f| on(f, oauth_clients::create_oauth_client),

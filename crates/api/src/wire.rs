@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod access_request_config;
+pub mod access_request_status;
 pub mod access_requests;
 pub mod approvals;
 pub mod identities;

@@ -276,9 +276,15 @@ pub async fn forward_access_request(
     Ok(accepted())
 }
 
-/// A `from-date`: an ISO-8601 date-time, or a date (midnight UTC).
+/// A `from-date`: an ISO-8601 date-time, or a date (midnight UTC). SailPoint's own example value
+/// is `from-date=2020-03-19T19:59:11Z` (the parameter name repeated inside the value), so that
+/// spelling is accepted too.
 fn from_date(query: &QueryMap) -> Result<Option<Timestamp>, ApiError> {
-    let Some(text) = query.get("from-date").filter(|s| !s.is_empty()) else {
+    let Some(text) = query
+        .get("from-date")
+        .map(|s| s.strip_prefix("from-date=").unwrap_or(s))
+        .filter(|s| !s.is_empty())
+    else {
         return Ok(None);
     };
     Timestamp::parse_rfc3339(text)

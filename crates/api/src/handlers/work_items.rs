@@ -78,10 +78,10 @@ fn no_filters(query: &QueryMap) -> Result<(), ApiError> {
 }
 
 /// The answer for one approval of a freshly read page.
-fn first_work_item(d: &Details, id: &str) -> Result<Value, ApiError> {
+fn first_work_item(d: &Details, id: &str, family: Family) -> Result<Value, ApiError> {
     d.items
         .first()
-        .map(|x| approvals::work_item(d, x))
+        .map(|x| approvals::work_item(d, x, family))
         .ok_or_else(|| not_found(id))
 }
 
@@ -112,7 +112,7 @@ async fn list(
     let items: Vec<Value> = details
         .items
         .iter()
-        .map(|x| approvals::work_item(&details, x))
+        .map(|x| approvals::work_item(&details, x, caller.family()))
         .collect();
     Ok(store_page(items, total, &paging))
 }
@@ -207,7 +207,7 @@ async fn read_one(state: &AppState, caller: &Caller, id: &str) -> Result<Value, 
             work_items::details(c, &tenant, found.into_iter().collect())
         })
         .await?;
-    first_work_item(&details, id)
+    first_work_item(&details, id, caller.family())
 }
 
 /// `GET /work-items/{id}` (`getWorkItem`). Beta's `ownerId` follows the list rule (someone
@@ -249,7 +249,7 @@ async fn change(
         })
         .await?;
     state.wake_jobs();
-    first_work_item(&outcome.map_err(refused)?, id)
+    first_work_item(&outcome.map_err(refused)?, id, caller.family())
 }
 
 /// Decides work item `id` (only its single approval item `item`, when named).

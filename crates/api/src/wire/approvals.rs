@@ -168,7 +168,11 @@ fn description(d: &Details, r: &AccessRequest) -> String {
 }
 
 /// `WorkItems` of type Approval: one approval item, the requested access.
-pub fn work_item(d: &Details, x: &Detail) -> Value {
+///
+/// The approval item's `state` is null outside beta: the SailPoint Python SDK's v3/v2024 models
+/// of `ApprovalItemDetails` fail on any non-null state (they name a class they never import),
+/// and those families' schemas allow null. The work item's own `state` carries the status.
+pub fn work_item(d: &Details, x: &Detail, family: Family) -> Value {
     let (p, r) = (&x.approval, &x.request);
     let requester = d.people.get(&r.requester_id);
     let state = p.status.work_item_state();
@@ -199,7 +203,7 @@ pub fn work_item(d: &Details, x: &Detail) -> Value {
             "name": r.item_name,
             "operation": if r.request_type == "REVOKE_ACCESS" { "Remove" } else { "Add" },
             "value": value,
-            "state": state,
+            "state": if family == Family::Beta { Value::from(state) } else { Value::Null },
         }],
         "name": format!("Access request for {}", r.item_name),
         "completed": (p.status != ApprovalStatus::Pending).then(|| ts(p.decided_at.unwrap_or(p.modified))),

@@ -97,8 +97,10 @@ async fn lists_counts_and_summary_per_owner_in_every_family() {
         assert_eq!(item["numItems"], 1);
         assert_eq!(
             item["approvalItems"],
+            // The item's state is null outside beta (SailPoint's Python SDK cannot read it).
             json!([{"id": clerk, "account": null, "application": "IdentityNow", "name": "Clerk",
-                    "operation": "Add", "value": "Clerk", "state": "Pending"}])
+                    "operation": "Add", "value": "Clerk",
+                    "state": if family == "beta" { json!("Pending") } else { Value::Null }}])
         );
         let r = app
             .call(
@@ -283,7 +285,7 @@ async fn approving_opens_the_next_step_and_the_last_approval_provisions() {
         (r.body["id"].as_str(), r.body["state"].as_str()),
         (Some(first.id.as_str()), Some("Finished"))
     );
-    assert_eq!(r.body["approvalItems"][0]["state"], "Finished");
+    assert_eq!(r.body["approvalItems"][0]["state"], Value::Null);
     let second = pending(&app, &clerk).await;
     assert_eq!(
         (second.step, second.owner_id.as_str()),

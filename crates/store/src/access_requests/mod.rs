@@ -16,6 +16,7 @@ pub mod chain;
 pub mod engine;
 pub mod handlers;
 pub mod rows;
+pub mod status;
 pub mod submit;
 pub mod work_items;
 
