@@ -152,6 +152,8 @@ set -e
 #                          its users, as SailPoint answers.
 #       access-request status and approval lists: `filters`/`sorters` as above; `owner-id` of
 #                          someone else needs ORG_ADMIN.
+#       getAccessRequestApprovalSummary  `from-date` is typed as a bare string; anything that is
+#                          not an ISO-8601 date or date-time is a 400.
 #       work-item and approval forwards: the new owner must be an identity of the tenant other
 #                          than the current owner, and the comment must not be empty.
 #       cancel, bulk cancel, close, bulk approve: the ids must name requests (approvals) of the
@@ -211,6 +213,7 @@ include-operation-id = [
   "approveBulkAccessRequest", "approveBulkAccessRequestV1",
   "cancelAccessRequest", "cancelAccessRequestV1", "cancelAccessRequestInBulk", "cancelAccessRequestInBulkV1",
   "closeAccessRequest", "closeAccessRequestV1",
+  "getAccessRequestApprovalSummary", "getAccessRequestApprovalSummaryV1",
 ]
 checks.positive_data_acceptance.enabled = false
 
