@@ -223,9 +223,9 @@ impl SqliteBackend {
             }
         };
         // A read is one snapshot: several statements see the same committed state.
-        conn.execute_batch("begin")?;
+        exec(&conn, "begin")?;
         let out = f(&mut SqliteConn(&conn));
-        let ended = conn.execute_batch("commit");
+        let ended = exec(&conn, "commit");
         if ended.is_ok() {
             if let Ok(mut pool) = self.readers.lock() {
                 pool.push(conn);
@@ -263,6 +263,13 @@ impl SqliteBackend {
     }
 }
 
+/// Runs a fixed statement (transaction control) through the statement cache: `execute_batch`
+/// would parse it again on every call, which showed up in profiles of the read path.
+fn exec(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([])?;
+    Ok(())
+}
+
 fn poisoned() -> StoreError {
     StoreError::Unavailable("a reader pool lock was poisoned".into())
 }
@@ -281,7 +288,7 @@ fn writer_loop(conn: &Connection, rx: &crossbeam_channel::Receiver<(WriteFn, Rep
 }
 
 fn run_group(conn: &Connection, group: Vec<(WriteFn, Reply)>) {
-    if let Err(e) = conn.execute_batch("begin immediate") {
+    if let Err(e) = exec(conn, "begin immediate") {
         let msg = e.to_string();
         for (_, reply) in group {
             let _ = reply.send(Err(StoreError::Unavailable(msg.clone())));
@@ -293,14 +300,14 @@ fn run_group(conn: &Connection, group: Vec<(WriteFn, Reply)>) {
         let outcome = run_one(conn, f);
         results.push((reply, outcome));
     }
-    match conn.execute_batch("commit") {
+    match exec(conn, "commit") {
         Ok(()) => {
             for (reply, outcome) in results {
                 let _ = reply.send(outcome);
             }
         }
         Err(e) => {
-            let _ = conn.execute_batch("rollback");
+            let _ = exec(conn, "rollback");
             let msg = e.to_string();
             for (reply, _) in results {
                 let _ = reply.send(Err(StoreError::Unavailable(msg.clone())));
@@ -310,13 +317,14 @@ fn run_group(conn: &Connection, group: Vec<(WriteFn, Reply)>) {
 }
 
 fn run_one(conn: &Connection, f: WriteFn) -> Result<Box<dyn Any + Send>, StoreError> {
-    conn.execute_batch("savepoint w")?;
+    exec(conn, "savepoint w")?;
     let outcome = catch_unwind(AssertUnwindSafe(|| f(&mut SqliteConn(conn))))
         .unwrap_or_else(|_| Err(StoreError::Database("a write panicked".into())));
     if outcome.is_ok() {
-        conn.execute_batch("release w")?;
+        exec(conn, "release w")?;
     } else {
-        conn.execute_batch("rollback to w; release w")?;
+        exec(conn, "rollback to w")?;
+        exec(conn, "release w")?;
     }
     outcome
 }
