@@ -36,13 +36,15 @@ create table access_request (
     modified integer not null,
     completed integer
 );
-create index access_request_tenant_created on access_request (tenant_id, created);
-create index access_request_tenant_modified on access_request (tenant_id, modified);
-create index access_request_tenant_name on access_request (tenant_id, item_name);
-create index access_request_for on access_request (requested_for_id, created);
-create index access_request_requester on access_request (tenant_id, requester_id, created);
+-- List indexes end in id: lists order by (column, id), so a page, a count or a deep offset walks the
+-- index instead of sorting every row of the tenant.
+create index access_request_tenant_created on access_request (tenant_id, created, id);
+create index access_request_tenant_modified on access_request (tenant_id, modified, id);
+create index access_request_tenant_name on access_request (tenant_id, item_name, id);
+create index access_request_for on access_request (requested_for_id, created, id);
+create index access_request_requester on access_request (tenant_id, requester_id, created, id);
 create index access_request_item on access_request (requested_for_id, item_type, item_id, stage);
-create index access_request_tenant_state on access_request (tenant_id, state, created);
+create index access_request_tenant_state on access_request (tenant_id, state, created, id);
 
 create table approval (
     id text primary key,
@@ -64,9 +66,9 @@ create table approval (
     modified integer not null
 );
 create index approval_request on approval (access_request_id, step);
-create index approval_owner on approval (tenant_id, owner_id, status, created);
-create index approval_tenant_status on approval (tenant_id, status, created);
-create index approval_tenant_modified on approval (tenant_id, modified);
+create index approval_owner on approval (tenant_id, owner_id, status, created, id);
+create index approval_tenant_status on approval (tenant_id, status, created, id);
+create index approval_tenant_modified on approval (tenant_id, modified, id);
 
 -- Messages for people (a forwarded work item, a reminder, an escalation); sent by SMTP when configured.
 create table notification (
