@@ -32,5 +32,7 @@ async fn main() {
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
         .expect("the baseline can listen");
-    axum::serve(listener, app).await.expect("the baseline serves");
+    axum::serve(listener, app)
+        .await
+        .expect("the baseline serves");
 }

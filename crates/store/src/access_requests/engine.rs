@@ -359,6 +359,34 @@ pub fn may_act(c: &mut dyn Conn, p: &Approval, actor: &Actor) -> Result<bool, St
     Ok(actor.is_admin || chain::acts_for(c, &p.owner_type, &p.owner_id, &actor.identity_id)?)
 }
 
+/// Approval `id`, when `actor` may act on it and it is still pending; `noun` names it in the
+/// refusal ("Approval", "Work item"). Someone who may not act on it is told it does not exist.
+fn pending_for(
+    c: &mut dyn Conn,
+    tenant_id: &str,
+    id: &str,
+    actor: &Actor,
+    noun: &str,
+) -> Outcome<Approval> {
+    let Some(p) = rows::get_approval(c, tenant_id, id)? else {
+        return Ok(Err(Refusal::NotFound(format!(
+            "{noun} '{id}' was not found."
+        ))));
+    };
+    if !may_act(c, &p, actor)? {
+        return Ok(Err(Refusal::NotFound(format!(
+            "{noun} '{id}' was not found."
+        ))));
+    }
+    if p.status != ApprovalStatus::Pending {
+        return Ok(Err(Refusal::Invalid(format!(
+            "{noun} '{id}' was already decided: it is {}.",
+            p.status.as_str()
+        ))));
+    }
+    Ok(Ok(p))
+}
+
 /// A decision on an approval.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Decision {
@@ -405,22 +433,10 @@ pub fn decide(
     comment: Option<&str>,
     now: Timestamp,
 ) -> Outcome<Approval> {
-    let Some(mut p) = rows::get_approval(c, tenant_id, approval_id)? else {
-        return Ok(Err(Refusal::NotFound(format!(
-            "Approval '{approval_id}' was not found."
-        ))));
+    let mut p = match pending_for(c, tenant_id, approval_id, actor, "Approval")? {
+        Ok(p) => p,
+        Err(r) => return Ok(Err(r)),
     };
-    if !may_act(c, &p, actor)? {
-        return Ok(Err(Refusal::NotFound(format!(
-            "Approval '{approval_id}' was not found."
-        ))));
-    }
-    if p.status != ApprovalStatus::Pending {
-        return Ok(Err(Refusal::Invalid(format!(
-            "Approval '{approval_id}' was already decided: it is {}.",
-            p.status.as_str()
-        ))));
-    }
     let Some(mut r) = rows::get_request(c, tenant_id, &p.access_request_id)? else {
         return Ok(Err(Refusal::NotFound(format!(
             "Approval '{approval_id}' was not found."
@@ -543,22 +559,10 @@ pub fn forward(
     send_notification: bool,
     now: Timestamp,
 ) -> Outcome<Approval> {
-    let Some(mut p) = rows::get_approval(c, tenant_id, approval_id)? else {
-        return Ok(Err(Refusal::NotFound(format!(
-            "Work item '{approval_id}' was not found."
-        ))));
+    let mut p = match pending_for(c, tenant_id, approval_id, actor, "Work item")? {
+        Ok(p) => p,
+        Err(r) => return Ok(Err(r)),
     };
-    if !may_act(c, &p, actor)? {
-        return Ok(Err(Refusal::NotFound(format!(
-            "Work item '{approval_id}' was not found."
-        ))));
-    }
-    if p.status != ApprovalStatus::Pending {
-        return Ok(Err(Refusal::Invalid(format!(
-            "Work item '{approval_id}' is no longer pending: it is {}.",
-            p.status.as_str()
-        ))));
-    }
     if c.query_opt(
         "select 1 from identity where tenant_id = $1 and id = $2",
         &[tenant_id.into(), target.into()],
