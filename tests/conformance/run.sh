@@ -154,6 +154,9 @@ set -e
 #                          someone else needs ORG_ADMIN.
 #       getAccessRequestApprovalSummary  `from-date` is typed as a bare string; anything that is
 #                          not an ISO-8601 date or date-time is a 400.
+#       getTaskStatusList   `filters` as above.
+#       updateTaskStatus    only `replace` of /completionStatus (one of the enum) and /completed
+#                          (a date-time) clears a task, and only a pending one.
 #       work-item and approval forwards: the new owner must be an identity of the tenant other
 #                          than the current owner, and the comment must not be empty.
 #       cancel, bulk cancel, close, bulk approve: the ids must name requests (approvals) of the
@@ -214,6 +217,7 @@ include-operation-id = [
   "cancelAccessRequest", "cancelAccessRequestV1", "cancelAccessRequestInBulk", "cancelAccessRequestInBulkV1",
   "closeAccessRequest", "closeAccessRequestV1",
   "getAccessRequestApprovalSummary", "getAccessRequestApprovalSummaryV1",
+  "getTaskStatusList", "getTaskStatusListV1", "updateTaskStatus", "updateTaskStatusV1",
 ]
 checks.positive_data_acceptance.enabled = false
 

@@ -20,6 +20,7 @@ pub mod roles;
 pub mod service_desk;
 pub mod service_desk_config;
 pub mod sources;
+pub mod task_status;
 pub mod token;
 pub mod work_items;
 pub mod workgroups;
@@ -39,6 +40,11 @@ pub fn bind(operation: &str) -> Option<Bind> {
             |f| on(f, access_request_admin::cancel_access_request_in_bulk)
         }
         "closeAccessRequest" => |f| on(f, access_request_admin::close_access_request),
+        "getTaskStatusList" => |f| on(f, task_status::get_task_status_list),
+        "getPendingTasks" => |f| on(f, task_status::get_pending_tasks),
+        "getPendingTaskHeaders" => |f| on(f, task_status::get_pending_task_headers),
+        "getTaskStatus" => |f| on(f, task_status::get_task_status),
+        "updateTaskStatus" => |f| on(f, task_status::update_task_status),
         "createAccessRequest" => |f| on(f, access_requests::create_access_request),
         "listOauthClients" => |f| on(f, oauth_clients::list_oauth_clients),
         "createOauthClient" => |f| on(f, oauth_clients::create_oauth_client),

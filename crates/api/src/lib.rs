@@ -34,6 +34,8 @@ pub struct ApiConfig {
     pub max_body_bytes: usize,
     /// The pod name reported in tokens.
     pub pod: String,
+    /// Hide tasks older than 90 days, as SailPoint does (`--task-retention strict`).
+    pub task_retention_strict: bool,
     /// Which networks tenant-supplied URLs (service desks, token endpoints) may reach.
     pub net: gatehouse_domain::net_guard::NetPolicy,
 }
@@ -48,6 +50,7 @@ impl Default for ApiConfig {
             max_body_bytes: 1024 * 1024,
             pod: "gatehouse".into(),
             net: gatehouse_domain::net_guard::NetPolicy::default(),
+            task_retention_strict: false,
         }
     }
 }

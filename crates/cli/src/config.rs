@@ -17,7 +17,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the service (migrates the database first).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Bring the database schema up to date and exit.
     Migrate(StoreArgs),
     /// Load tenant files (JSON, or CSV of identities or entitlements) into the tenant, all or
@@ -146,6 +146,9 @@ pub struct ServeArgs {
     /// 127.0.0.0/8). Metadata and link-local addresses stay unreachable whatever this says.
     #[arg(long, env = "GATEHOUSE_ALLOW_PRIVATE_NETWORK")]
     pub allow_private_network: bool,
+    /// Task history: `keep` every task, or `strict`: hide tasks older than 90 days, as SailPoint does.
+    #[arg(long, env = "GATEHOUSE_TASK_RETENTION", default_value = "keep", value_parser = ["keep", "strict"])]
+    pub task_retention: String,
     /// SMTP relay for notifications (`smtp://host:port`, plain SMTP to a relay on a trusted
     /// network; `smtp://user:password@host:port` authenticates). Unset: notifications are only
     /// recorded.

@@ -22,7 +22,7 @@ fn main() -> std::process::ExitCode {
     };
     let outcome = runtime.block_on(async move {
         match cli.command {
-            config::Command::Serve(args) => serve::serve(args).await,
+            config::Command::Serve(args) => serve::serve(*args).await,
             config::Command::Migrate(args) => serve::migrate(args).await,
             config::Command::Import(args) => transfer::import(args).await,
             config::Command::Export(args) => transfer::export(args).await,

@@ -157,6 +157,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             net: gatehouse_domain::net_guard::NetPolicy {
                 allow_private: args.allow_private_network,
             },
+            task_retention_strict: args.task_retention == "strict",
             ..ApiConfig::default()
         },
     );

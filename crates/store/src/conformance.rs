@@ -105,6 +105,8 @@ fn job(kind: &str, key: Option<&str>) -> NewJob {
         max_attempts: 3,
         run_at: T0,
         unique_key: key.map(str::to_owned),
+        launcher: None,
+        target: None,
     }
 }
 

@@ -501,6 +501,8 @@ pub(crate) async fn snapshot_restore_gives_back_the_snapshot(store: &Store) {
         max_attempts: 3,
         run_at: T0,
         unique_key: Some(format!("snapshot-{kind}")),
+        launcher: None,
+        target: None,
     };
     let (j1, j2) = (job("before"), job("after"));
     store

@@ -26,6 +26,20 @@ pub struct NewJob {
     pub run_at: Timestamp,
     /// At most one job with this key exists at any time (completed ones included).
     pub unique_key: Option<String>,
+    /// Who caused it (an identity id), shown as the task's launcher; `None`: the system.
+    pub launcher: Option<String>,
+    /// What it is about: (`IDENTITY` or `APPLICATION`, id), shown as the task's target.
+    pub target: Option<(String, String)>,
+}
+
+impl NewJob {
+    /// The same job with a launcher (an identity id) and a target (`IDENTITY` or `APPLICATION`,
+    /// id), which its task status shows.
+    pub fn about(mut self, launcher: Option<&str>, target: Option<(&str, &str)>) -> Self {
+        self.launcher = launcher.map(str::to_owned);
+        self.target = target.map(|(t, id)| (t.to_owned(), id.to_owned()));
+        self
+    }
 }
 
 /// States of a job row (see the `check` constraint in the migration).
@@ -101,8 +115,9 @@ fn job_of(r: &Row) -> Result<Job, StoreError> {
 /// `unique_key` already exists (nothing is inserted then).
 pub fn enqueue(c: &mut dyn Conn, job: &NewJob, now: Timestamp) -> Result<Option<i64>, StoreError> {
     let row = c.query_opt(
-        "insert into job (tenant_id, kind, args, max_attempts, scheduled_at, unique_key, created)
-         values ($1, $2, $3, $4, $5, $6, $7)
+        "insert into job (tenant_id, kind, args, max_attempts, scheduled_at, unique_key, created,
+                          launcher, target_type, target_id)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
          on conflict (unique_key) do nothing
          returning id",
         &[
@@ -113,6 +128,9 @@ pub fn enqueue(c: &mut dyn Conn, job: &NewJob, now: Timestamp) -> Result<Option<
             job.run_at.into(),
             job.unique_key.clone().into(),
             now.into(),
+            job.launcher.clone().into(),
+            job.target.as_ref().map(|t| t.0.clone()).into(),
+            job.target.as_ref().map(|t| t.1.clone()).into(),
         ],
     )?;
     row.map(|r| r.int(0)).transpose()
@@ -150,7 +168,8 @@ pub fn claim(
         Dialect::Sqlite => "",
     };
     let sql = format!(
-        "update job set state = 'running', attempt = attempt + 1, locked_by = $1, locked_until = $2
+        "update job set state = 'running', attempt = attempt + 1, locked_by = $1, locked_until = $2,
+                        launched = coalesce(launched, $3)
          where id in (
              select id from job
              where ((state = 'available' and scheduled_at <= $3) or (state = 'running' and locked_until <= $3))

@@ -37,6 +37,7 @@ pub mod service_desk;
 pub mod settings;
 pub mod snapshots;
 pub mod sources;
+pub mod task_status;
 pub mod tenant_data;
 pub mod tenants;
 

@@ -117,6 +117,11 @@ pub async fn submit(app: &TestApp, token: &str, body: Value) -> crate::support::
         .await
 }
 
+/// A GRANT of one item with a comment.
+pub fn grant_body(for_id: &str, kind: &str, id: &str) -> Value {
+    grant(for_id, kind, id)
+}
+
 fn grant(for_id: &str, kind: &str, id: &str) -> Value {
     json!({"requestedFor": [for_id], "requestedItems": [{"type": kind, "id": id, "comment": "please"}]})
 }

@@ -25,5 +25,6 @@ mod service_desk_secrets;
 mod spec_shape;
 mod ssrf;
 mod support;
+mod task_status;
 mod tenant_data;
 mod work_items;

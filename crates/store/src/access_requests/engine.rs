@@ -51,6 +51,8 @@ fn job(
         max_attempts: 10,
         run_at,
         unique_key: key,
+        launcher: None,
+        target: None,
     }
 }
 
@@ -68,6 +70,10 @@ pub fn enqueue_process(
             json!({"tenantId": r.tenant_id, "id": r.id}),
             now,
             Some(format!("{}:{}", kinds::PROCESS, r.id)),
+        )
+        .about(
+            Some(&r.requester_id),
+            Some(("IDENTITY", &r.requested_for_id)),
         ),
         now,
     )?;
@@ -201,7 +207,8 @@ fn approved(c: &mut dyn Conn, r: &mut AccessRequest, now: Timestamp) -> Result<(
             json!({"tenantId": r.tenant_id, "id": r.id}),
             later.unwrap_or(now),
             Some(format!("{}:{}", kinds::PROVISION, r.id)),
-        ),
+        )
+        .about(None, Some(("IDENTITY", &r.requested_for_id))),
         now,
     )?;
     Ok(())
@@ -248,7 +255,8 @@ pub fn provision(
                     json!({"tenantId": tenant_id, "id": r.id}),
                     now,
                     Some(format!("{}:{}", kinds::TICKET, r.id)),
-                ),
+                )
+                .about(None, Some(("APPLICATION", &source))),
                 now,
             )?;
             return Ok(());
