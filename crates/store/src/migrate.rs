@@ -53,6 +53,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0006_access_requests.sql"),
         postgres: include_str!("../migrations/postgres/0006_access_requests.sql"),
     },
+    Migration {
+        version: 7,
+        name: "access_request_status",
+        sqlite: include_str!("../migrations/sqlite/0007_access_request_status.sql"),
+        postgres: include_str!("../migrations/postgres/0007_access_request_status.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.
