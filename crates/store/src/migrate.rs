@@ -59,6 +59,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0007_task_status.sql"),
         postgres: include_str!("../migrations/postgres/0007_task_status.sql"),
     },
+    Migration {
+        version: 8,
+        name: "access_request_status",
+        sqlite: include_str!("../migrations/sqlite/0008_access_request_status.sql"),
+        postgres: include_str!("../migrations/postgres/0008_access_request_status.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.

@@ -2,6 +2,7 @@
 //! approvals and the names they mention.
 
 use crate::routes::Family;
+use crate::wire::approvals::client_metadata;
 use crate::wire::ts;
 use gatehouse_store::access_requests::status::StatusPage;
 use gatehouse_store::access_requests::{AccessRequest, Approval, ApprovalStatus, Stage, State};
@@ -61,6 +62,11 @@ fn phases(r: &AccessRequest, approvals: &[Approval]) -> Value {
         || approvals
             .iter()
             .any(|p| p.status == ApprovalStatus::Rejected);
+    // Cancelled, or closed while a step was pending (closing cancels the pending steps).
+    let stopped = r.state == State::Cancelled
+        || approvals
+            .iter()
+            .any(|p| p.status == ApprovalStatus::Cancelled);
     let approval = match r.stage {
         Stage::Queued | Stage::Approval => {
             phase("APPROVAL_PHASE", started, None, "EXECUTING", None)
@@ -72,20 +78,13 @@ fn phases(r: &AccessRequest, approvals: &[Approval]) -> Value {
             "COMPLETED",
             Some("FAILED"),
         ),
-        Stage::Done
-            if r.state == State::Cancelled
-                || approvals
-                    .iter()
-                    .any(|p| p.status == ApprovalStatus::Cancelled) =>
-        {
-            phase(
-                "APPROVAL_PHASE",
-                started,
-                r.completed.map(ts),
-                "CANCELLED",
-                None,
-            )
-        }
+        Stage::Done if stopped => phase(
+            "APPROVAL_PHASE",
+            started,
+            r.completed.map(ts),
+            "CANCELLED",
+            None,
+        ),
         _ => phase(
             "APPROVAL_PHASE",
             started,
@@ -97,7 +96,8 @@ fn phases(r: &AccessRequest, approvals: &[Approval]) -> Value {
     let provisioning_started = decided.or_else(|| Some(ts(r.created)));
     let provisioning = match (r.stage, r.state) {
         (Stage::Queued | Stage::Approval, _) => None,
-        (Stage::Done, State::Rejected | State::Cancelled) => None,
+        // Provisioning never started for a request rejected, cancelled or closed in approval.
+        (Stage::Done, _) if rejected || stopped => None,
         (Stage::Scheduled, _) => Some(phase(
             "PROVISIONING_PHASE",
             provisioning_started,
@@ -173,7 +173,7 @@ pub fn requested_item_status(page: &StatusPage, r: &AccessRequest, family: Famil
         "removeDate": r.remove_date.map(ts),
         "cancelable": r.state == State::Executing && r.stage.before_approval(),
         "accessRequestId": r.id,
-        "clientMetadata": r.client_metadata.clone().or_else(|| r.request_metadata.clone()),
+        "clientMetadata": client_metadata(r),
     });
     if family == Family::V1 {
         o["identityType"] = json!("HUMAN");

@@ -78,7 +78,7 @@ pub fn forward_history(d: &Details, p: &Approval) -> Value {
 
 /// The request's `clientMetadata` merged with the item's (the item's keys win); string values
 /// only, as the schemas declare.
-fn client_metadata(r: &AccessRequest) -> Option<Value> {
+pub fn client_metadata(r: &AccessRequest) -> Option<Value> {
     let mut out = Map::new();
     for m in [&r.request_metadata, &r.client_metadata]
         .into_iter()

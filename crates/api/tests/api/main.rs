@@ -5,6 +5,7 @@
 
 mod access_request_approvals;
 mod access_request_config;
+mod access_request_lifecycle;
 mod access_request_status;
 mod access_requests;
 mod admin;
