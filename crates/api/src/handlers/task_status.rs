@@ -235,6 +235,8 @@ pub async fn get_pending_task_headers(
     caller: Caller,
     query: QueryMap,
 ) -> Result<Response, ApiError> {
+    // The caller's own parameters are checked as the list checks them; the count is always sent.
+    query.paging()?;
     let mut q = query.clone();
     q.0.insert("count".into(), "true".into());
     let (_, total, _) = list(&state, &caller, &q, Which::Pending).await?;
