@@ -70,7 +70,11 @@ async fn jobs_are_tasks_pending_then_completed_in_every_family() {
         assert_eq!(head.headers["x-total-count"], "1");
         assert!(head.text.is_empty());
         let bad = app
-            .admin("HEAD", &format!("/{family}/task-status/pending-tasks?count=null"), None)
+            .admin(
+                "HEAD",
+                &format!("/{family}/task-status/pending-tasks?count=null"),
+                None,
+            )
             .await;
         assert_eq!(bad.status, StatusCode::BAD_REQUEST);
         let r = app
