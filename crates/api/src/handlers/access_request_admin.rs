@@ -1,6 +1,7 @@
 //! Ending requests early: `cancelAccessRequest` (the requester or an ORG_ADMIN, before the
 //! approval step has passed), `cancelAccessRequestInBulk` and `closeAccessRequest` (ORG_ADMIN).
-//! Bulk operations check every id first and change all or nothing, in one transaction.
+//! Bulk operations try every id and change all or nothing, in one transaction; a refusal names
+//! every id refused.
 
 use super::access_requests::refusal;
 use crate::auth::Caller;
@@ -96,10 +97,12 @@ pub async fn cancel_access_request(
         .write(move |c| engine::cancel(c, &tenant, &id, &actor, &comment, now))
         .await?
         .map_err(refusal)?;
+    state.wake_jobs();
     Ok(accepted())
 }
 
-/// `POST /access-requests/bulk-cancel`: every request or none.
+/// `POST /access-requests/bulk-cancel`: every request or none. Every id is tried (inside one
+/// transaction that is rolled back if any is refused), so the 400 names every refused id at once.
 pub async fn cancel_access_request_in_bulk(
     State(state): State<AppState>,
     caller: Caller,
@@ -112,32 +115,47 @@ pub async fn cancel_access_request_in_bulk(
         is_admin: caller.is_admin(),
     };
     let (tenant, now) = (caller.tenant().to_owned(), state.clock().now());
-    let refused = std::sync::Arc::new(std::sync::Mutex::new(None::<Refusal>));
+    let refused = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Refusal>::new()));
     let slot = refused.clone();
     let outcome = state
         .store()
         .write(move |c| {
+            let mut seen = Vec::new();
             for id in &list {
                 if let Err(r) = engine::cancel(c, &tenant, id, &actor, &comment, now)? {
-                    // Returning an error rolls back the requests cancelled so far.
-                    *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
-                    return Err(StoreError::Constraint("bulk cancel refused".into()));
+                    seen.push(r);
                 }
             }
-            Ok(())
+            if seen.is_empty() {
+                return Ok(());
+            }
+            *slot.lock().unwrap_or_else(|e| e.into_inner()) = seen;
+            // Returning an error rolls back the requests cancelled so far.
+            Err(StoreError::Constraint("bulk cancel refused".into()))
         })
         .await;
-    let refusal_seen = refused.lock().unwrap_or_else(|e| e.into_inner()).take();
-    match (outcome, refusal_seen) {
-        (Ok(()), _) => Ok(accepted()),
-        (Err(_), Some(r)) => Err(match refusal(r) {
-            ApiError::Forbidden(m) => ApiError::Forbidden(format!("No request was cancelled: {m}")),
-            ApiError::NotFound(m) | ApiError::BadRequest { message: m, .. } => {
-                ApiError::illegal(format!("No request was cancelled: {m}"))
-            }
-            other => other,
-        }),
-        (Err(e), None) => Err(e.into()),
+    let refusals = std::mem::take(&mut *refused.lock().unwrap_or_else(|e| e.into_inner()));
+    match outcome {
+        Ok(()) => {
+            state.wake_jobs();
+            Ok(accepted())
+        }
+        Err(_) if !refusals.is_empty() => {
+            let forbidden = refusals.iter().any(|r| matches!(r, Refusal::Forbidden(_)));
+            let reasons: Vec<String> = refusals
+                .into_iter()
+                .map(|r| match r {
+                    Refusal::NotFound(m) | Refusal::Forbidden(m) | Refusal::Invalid(m) => m,
+                })
+                .collect();
+            let message = format!("No request was cancelled: {}", reasons.join(" "));
+            Err(if forbidden {
+                ApiError::Forbidden(message)
+            } else {
+                ApiError::illegal(message)
+            })
+        }
+        Err(e) => Err(e.into()),
     }
 }
 

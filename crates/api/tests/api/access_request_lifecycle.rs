@@ -1187,6 +1187,21 @@ async fn cancelling_in_bulk_is_all_or_nothing() {
         assert!(text.contains(&done), "{family}: {text}");
         assert_eq!(stored_request(&app, &a).await.state, State::Executing);
         assert_eq!(stored_request(&app, &b).await.state, State::Executing);
+        // Every refused id is named at once, whatever its position.
+        let r = app
+            .admin(
+                "POST",
+                url,
+                Some(json!({"accessRequestIds": ["ghost-2", a, done, b], "comment": "bulk"})),
+            )
+            .await;
+        let text = assert_error(&r, StatusCode::BAD_REQUEST);
+        assert!(
+            text.contains("ghost-2") && text.contains(&done) && !text.contains(&a),
+            "{family}: {text}"
+        );
+        assert_eq!(stored_request(&app, &a).await.state, State::Executing);
+        assert_eq!(stored_request(&app, &b).await.state, State::Executing);
         // Both, a repeated id counting once.
         let r = app
             .admin(
