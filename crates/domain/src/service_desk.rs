@@ -14,6 +14,7 @@
 
 mod catalogue;
 mod checks;
+pub mod mapping;
 
 use crate::sealed::Secret;
 use serde_json::{Map, Value};
