@@ -38,6 +38,8 @@ pub struct ApiConfig {
     pub task_retention_strict: bool,
     /// Which networks tenant-supplied URLs (service desks, token endpoints) may reach.
     pub net: gatehouse_domain::net_guard::NetPolicy,
+    /// Limits of calls to service desks (their network policy is `net`).
+    pub desk: gatehouse_desk::DeskConfig,
 }
 
 impl Default for ApiConfig {
@@ -51,6 +53,7 @@ impl Default for ApiConfig {
             pod: "gatehouse".into(),
             net: gatehouse_domain::net_guard::NetPolicy::default(),
             task_retention_strict: false,
+            desk: gatehouse_desk::DeskConfig::default(),
         }
     }
 }
@@ -65,6 +68,7 @@ struct Inner {
     metrics: metrics::Metrics,
     config: ApiConfig,
     runner: Runner,
+    desks: Arc<gatehouse_desk::Desks>,
 }
 
 /// Everything a handler needs. Cheap to clone.
@@ -82,14 +86,26 @@ impl AppState {
         master_key: Vec<u8>,
         config: ApiConfig,
     ) -> Self {
+        let desks = Arc::new(gatehouse_desk::Desks::new(
+            store.clone(),
+            clock.clone(),
+            &master_key,
+            gatehouse_desk::DeskConfig {
+                net: config.net,
+                ..config.desk
+            },
+        ));
+        let mut handlers = access_requests::handlers::all(&store, &clock);
+        handlers.extend(gatehouse_desk::handlers(&desks));
         let runner = Runner::new(
             store.clone(),
             clock.clone(),
-            access_requests::handlers::all(&store, &clock),
+            handlers,
             RunnerConfig::new(format!("worker-{}", auth::secrets::new_id())),
         );
         Self(Arc::new(Inner {
             runner,
+            desks,
             store,
             clock,
             virtual_clock,
@@ -144,6 +160,11 @@ impl AppState {
     /// The background job runner (the server spawns it; tests drive it with `run_due`).
     pub fn runner(&self) -> &Runner {
         &self.0.runner
+    }
+
+    /// The service-desk provisioning state (outbound client, token cache).
+    pub fn desks(&self) -> &Arc<gatehouse_desk::Desks> {
+        &self.0.desks
     }
 
     /// Wakes the job runner: call after committing a write that enqueued jobs due now.

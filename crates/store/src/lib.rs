@@ -40,6 +40,7 @@ pub mod sources;
 pub mod task_status;
 pub mod tenant_data;
 pub mod tenants;
+pub mod tickets;
 
 pub use conn::{Conn, Dialect};
 pub use error::StoreError;

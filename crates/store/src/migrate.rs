@@ -65,6 +65,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0008_access_request_status.sql"),
         postgres: include_str!("../migrations/postgres/0008_access_request_status.sql"),
     },
+    Migration {
+        version: 9,
+        name: "service_desk_tickets",
+        sqlite: include_str!("../migrations/sqlite/0009_service_desk_tickets.sql"),
+        postgres: include_str!("../migrations/postgres/0009_service_desk_tickets.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.

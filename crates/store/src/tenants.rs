@@ -269,6 +269,7 @@ pub const TENANT_TABLES: &[TenantTable] = &[
     owned("assignment"),
     owned("access_request"),
     owned("approval"),
+    owned("service_desk_ticket"),
     owned("notification"),
     owned("idempotency_key"),
     owned("service_desk_integration"),

@@ -30,6 +30,8 @@ pub mod kinds {
     pub const PROVISION: &str = "access_request_provision";
     /// Open a service-desk ticket for an approved request on a desk-managed source.
     pub const TICKET: &str = "service_desk_ticket";
+    /// Check the status of an open service-desk ticket.
+    pub const TICKET_STATUS: &str = "service_desk_status_check";
     /// Remind the owner of a pending approval, or escalate it.
     pub const APPROVAL_TIMER: &str = "approval_timer";
     /// Remove an assignment whose removal date has come.

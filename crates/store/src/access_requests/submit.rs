@@ -256,11 +256,18 @@ pub fn submit(
         .query(
             &format!(
                 "select requested_for_id, item_type, item_id, id from access_request \
-                 where tenant_id = $1 and requested_for_id in ({}) and stage <> 'DONE' and request_type = ${}",
+                 where tenant_id = $1 and requested_for_id in ({}) and stage <> 'DONE' and request_type = ${} \
+                 and not (stage = 'TICKET' and exists (select 1 from service_desk_ticket t \
+                   where t.request_id = access_request.id and t.pending_until <= ${}))",
                 placeholders(2, for_ids.len()),
-                for_ids.len() + 2
+                for_ids.len() + 2,
+                for_ids.len() + 3
             ),
-            &[params.clone(), vec![req.request_type.clone().into()]].concat(),
+            &[
+                params.clone(),
+                vec![req.request_type.clone().into(), now.into()],
+            ]
+            .concat(),
         )?
         .iter()
         .map(|r| Ok(((r.text(0)?, r.text(1)?, r.text(2)?), r.text(3)?)))

@@ -1,0 +1,295 @@
+//! The outbound HTTP client every desk call goes through.
+//!
+//! Requests have a connect and a total timeout, follow no redirects, ignore proxy settings, and
+//! read at most [`DeskConfig::max_response_bytes`] of a response. The network policy is checked
+//! twice: on the URL before the request (scheme, literal addresses, metadata names) and on every
+//! address its host name resolves to, by the client's own resolver, so a name that resolves to a
+//! link-local or metadata address is never connected to.
+
+use gatehouse_domain::net_guard::{check_ip, check_url, NetPolicy};
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
+use reqwest::{Method, StatusCode};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Limits of outbound calls.
+#[derive(Clone, Copy, Debug)]
+pub struct DeskConfig {
+    /// Which networks may be reached.
+    pub net: NetPolicy,
+    /// Connect timeout.
+    pub connect_timeout: Duration,
+    /// Total timeout of one request (connect, send, read the whole response).
+    pub total_timeout: Duration,
+    /// Largest response body read.
+    pub max_response_bytes: usize,
+    /// Calls in flight to one service-desk integration at once.
+    pub per_link_concurrency: usize,
+}
+
+impl Default for DeskConfig {
+    fn default() -> Self {
+        Self {
+            net: NetPolicy::default(),
+            connect_timeout: Duration::from_secs(5),
+            total_timeout: Duration::from_secs(30),
+            max_response_bytes: 1024 * 1024,
+            per_link_concurrency: 4,
+        }
+    }
+}
+
+/// Why a call failed. Messages name the endpoint by host and path, never credentials.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    /// The URL or an address it resolves to is not one Gatehouse may call.
+    #[error("{0}")]
+    Refused(String),
+    /// No answer in time.
+    #[error("{0} timed out")]
+    Timeout(String),
+    /// The connection failed or broke.
+    #[error("{0}: connection failed ({1})")]
+    Connect(String, String),
+    /// The response body was larger than allowed.
+    #[error("{0}: the response is larger than {1} bytes")]
+    TooLarge(String, usize),
+    /// The desk answered with an error status.
+    #[error("{what} answered {status}{detail}")]
+    Status {
+        /// The endpoint.
+        what: String,
+        /// The status.
+        status: u16,
+        /// `Retry-After`, milliseconds.
+        retry_after_ms: Option<i64>,
+        /// An excerpt of the body, prefixed with ": ".
+        detail: String,
+    },
+    /// The answer could not be understood.
+    #[error("{0}")]
+    Protocol(String),
+}
+
+impl CallError {
+    /// True for faults that may pass: timeouts, broken connections, 408, 425, 429 and 5xx.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Timeout(_) | Self::Connect(..) => true,
+            Self::Status { status, .. } => matches!(status, 408 | 425 | 429 | 500..=599),
+            _ => false,
+        }
+    }
+
+    /// The wait the desk asked for.
+    pub fn retry_after_ms(&self) -> Option<i64> {
+        match self {
+            Self::Status { retry_after_ms, .. } => *retry_after_ms,
+            _ => None,
+        }
+    }
+
+    /// The status code, for an answer.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+/// An answer with a 2xx status.
+#[derive(Debug)]
+pub struct Reply {
+    /// Status.
+    pub status: StatusCode,
+    /// Body.
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    /// The body as JSON.
+    pub fn json(&self, what: &str) -> Result<serde_json::Value, CallError> {
+        serde_json::from_slice(&self.body)
+            .map_err(|e| CallError::Protocol(format!("{what}: the answer is not JSON ({e})")))
+    }
+}
+
+/// A request to send.
+#[derive(Debug)]
+pub struct Call {
+    /// Method.
+    pub method: Method,
+    /// Absolute URL.
+    pub url: String,
+    /// Headers (credentials included).
+    pub headers: Vec<(String, String)>,
+    /// A JSON body.
+    pub json: Option<serde_json::Value>,
+    /// A form body.
+    pub form: Option<Vec<(String, String)>>,
+}
+
+impl Call {
+    /// A request without body.
+    pub fn new(method: Method, url: String) -> Self {
+        Self {
+            method,
+            url,
+            headers: Vec::new(),
+            json: None,
+            form: None,
+        }
+    }
+}
+
+/// Resolves host names and drops every address the policy forbids.
+struct GuardedResolver(NetPolicy);
+
+impl Resolve for GuardedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let policy = self.0;
+        Box::pin(async move {
+            let host = name.as_str().to_owned();
+            let found: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let allowed: Vec<SocketAddr> = found
+                .iter()
+                .copied()
+                .filter(|a| check_ip(a.ip(), policy).is_ok())
+                .collect();
+            if allowed.is_empty() {
+                let why = found
+                    .first()
+                    .and_then(|a| check_ip(a.ip(), policy).err())
+                    .map_or_else(|| "no address".to_owned(), |e| e.to_string());
+                return Err(
+                    format!("{host} resolves to no address Gatehouse may call: {why}").into(),
+                );
+            }
+            Ok(Box::new(allowed.into_iter()) as Addrs)
+        })
+    }
+}
+
+/// The guarded client.
+#[derive(Clone)]
+pub struct Http {
+    client: reqwest::Client,
+    config: DeskConfig,
+}
+
+fn describe(url: &url::Url) -> String {
+    format!(
+        "{}{}",
+        url.host_str().unwrap_or("?"),
+        if url.path() == "/" { "" } else { url.path() }
+    )
+}
+
+/// Parses `Retry-After`: delta-seconds or an HTTP date.
+pub fn retry_after_ms(headers: &HeaderMap, now_unix_ms: i64) -> Option<i64> {
+    let v = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = v.parse::<i64>() {
+        return Some(secs.clamp(0, 86_400) * 1000);
+    }
+    let at = time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc2822).ok()?;
+    let ms = i64::try_from(at.unix_timestamp_nanos() / 1_000_000).ok()?;
+    Some((ms - now_unix_ms).clamp(0, 86_400_000))
+}
+
+impl Http {
+    /// A client with `config`'s limits.
+    pub fn new(config: DeskConfig) -> Self {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.total_timeout)
+            .dns_resolver(Arc::new(GuardedResolver(config.net)))
+            .user_agent(concat!("Gatehouse/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("the HTTP client builds with static settings");
+        Self { client, config }
+    }
+
+    /// The limits.
+    pub fn config(&self) -> &DeskConfig {
+        &self.config
+    }
+
+    /// Sends `call`; a non-2xx answer is a [`CallError::Status`].
+    pub async fn send(&self, call: Call) -> Result<Reply, CallError> {
+        let url = check_url(&call.url, self.config.net)
+            .map_err(|e| CallError::Refused(format!("not a URL Gatehouse may call: {e}")))?;
+        let what = format!("{} {}", call.method, describe(&url));
+        let mut req = self.client.request(call.method, url);
+        for (k, v) in &call.headers {
+            let name = HeaderName::from_bytes(k.as_bytes())
+                .map_err(|_| CallError::Protocol(format!("{what}: bad header name {k}")))?;
+            let value = HeaderValue::from_str(v)
+                .map_err(|_| CallError::Protocol(format!("{what}: bad value for header {k}")))?;
+            req = req.header(name, value);
+        }
+        if let Some(j) = &call.json {
+            req = req.json(j);
+        }
+        if let Some(f) = &call.form {
+            req = req.form(f);
+        }
+        let fail = |e: reqwest::Error| {
+            if e.is_timeout() {
+                CallError::Timeout(what.clone())
+            } else {
+                let mut cause = String::new();
+                let mut src: Option<&dyn std::error::Error> = Some(&e);
+                while let Some(s) = src {
+                    cause = s.to_string();
+                    src = s.source();
+                }
+                if cause.contains("Gatehouse may call") {
+                    CallError::Refused(cause)
+                } else {
+                    CallError::Connect(what.clone(), cause)
+                }
+            }
+        };
+        let mut res = req.send().await.map_err(fail)?;
+        let status = res.status();
+        let now_ms = i64::try_from(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_millis(),
+        )
+        .unwrap_or(0);
+        let retry_after = retry_after_ms(res.headers(), now_ms);
+        let cap = self.config.max_response_bytes;
+        if res.content_length().is_some_and(|n| n > cap as u64) {
+            return Err(CallError::TooLarge(what, cap));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = res.chunk().await.map_err(fail)? {
+            if body.len() + chunk.len() > cap {
+                return Err(CallError::TooLarge(what, cap));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        if !status.is_success() {
+            let excerpt: String = String::from_utf8_lossy(&body).chars().take(300).collect();
+            return Err(CallError::Status {
+                what,
+                status: status.as_u16(),
+                retry_after_ms: retry_after,
+                detail: if excerpt.trim().is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", excerpt.trim())
+                },
+            });
+        }
+        Ok(Reply { status, body })
+    }
+}

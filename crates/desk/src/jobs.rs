@@ -1,0 +1,554 @@
+//! The ticket jobs: `service_desk_ticket` opens the ticket of an approved item,
+//! `service_desk_status_check` follows it until the desk commits or fails it.
+//!
+//! Opening: the ticket row and its correlation id are committed first ([`tickets::begin`]); an
+//! attempt after the first looks the ticket up by correlation id before creating, so a create whose
+//! answer was lost (timeout, reset, crash) never yields a second ticket. Transient faults (timeouts,
+//! broken connections, 408/425/429/5xx) are retried with the runner's jittered backoff, no sooner
+//! than the desk's `Retry-After`; other faults, and the last attempt, fail the item
+//! (`PROVISIONING_FAILED` with the error). Calls to one integration are capped
+//! ([`crate::DeskConfig::per_link_concurrency`]).
+//!
+//! Following: each check reads the ticket's status from the desk and maps it (the inbound
+//! `Status` mapping, else the integration's `statusMap`); Committed completes the item, Failed
+//! fails it, anything else schedules the next check `provisioningStatusCheckIntervalMinutes`
+//! later, until `provisioningMaxStatusCheckDays` have passed: then the item fails as expired.
+
+use crate::auth::{Auth, TokenCache};
+use crate::http::{DeskConfig, Http};
+use crate::protocol::{Content, Ctx, DeskTicket, Flavor, Link};
+use gatehouse_domain::sealed::SealKey;
+use gatehouse_domain::service_desk::mapping::{
+    inbound_status, outbound_fields, ticket_status, MapAttribute,
+};
+use gatehouse_domain::service_desk::{seal_context, SEAL_PURPOSE};
+use gatehouse_domain::Clock;
+use gatehouse_store::access_requests::{kinds, AccessRequest};
+use gatehouse_store::jobs::Job;
+use gatehouse_store::runner::{JobError, JobFuture, JobHandler};
+use gatehouse_store::tickets::{self, Follow, Opened, Phase};
+use gatehouse_store::{service_desk, Conn, Store, StoreError};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tokio::sync::Semaphore;
+
+/// What the ticket jobs share.
+pub struct Desks {
+    store: Store,
+    clock: Arc<dyn Clock>,
+    seal: SealKey,
+    http: Http,
+    tokens: TokenCache,
+    links: Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+/// An integration loaded for a call.
+pub struct Loaded {
+    /// The link.
+    pub link: Link,
+    /// How its tickets are followed.
+    pub follow: Follow,
+    /// Inbound mappings.
+    pub inbound: Vec<MapAttribute>,
+    /// Outbound mappings.
+    pub outbound: Vec<MapAttribute>,
+    /// Every credential in clear, to scrub from messages.
+    pub secrets: Vec<String>,
+}
+
+/// The inbound and outbound mappings of an integration.
+fn mappings(
+    c: &mut dyn Conn,
+    tenant_id: &str,
+    integration_id: &str,
+) -> Result<(Vec<MapAttribute>, Vec<MapAttribute>), StoreError> {
+    let _ = (c, tenant_id, integration_id);
+    Ok((Vec::new(), Vec::new()))
+}
+
+/// Replaces every credential in `message` by the mask.
+pub fn scrub(message: &str, secrets: &[String]) -> String {
+    let mut out = message.to_owned();
+    for s in secrets.iter().filter(|s| s.len() >= 4) {
+        out = out.replace(s.as_str(), gatehouse_domain::service_desk::MASK);
+    }
+    out
+}
+
+/// Maps a desk status value to `Queued`, `Committed` or `Failed`: through the inbound `Status`
+/// mapping when one translates it, else through the integration's `statusMap`; unknown values
+/// are `Queued`.
+pub fn sailpoint_status(loaded: &Loaded, desk_status: &str) -> &'static str {
+    let probe = serde_json::json!({ "__status": desk_status });
+    let via_mapping = loaded
+        .inbound
+        .iter()
+        .filter(|m| m.entity_type == "SERVICEREQUEST" && m.name == "Status")
+        .map(|m| MapAttribute {
+            third_party_attr_name: "__status".into(),
+            ..m.clone()
+        })
+        .collect::<Vec<_>>();
+    if let Some(s) = inbound_status(&via_mapping, &probe).and_then(|v| ticket_status(&v)) {
+        return s;
+    }
+    match loaded
+        .link
+        .attrs
+        .get("statusMap")
+        .and_then(Value::as_object)
+        .and_then(|m| {
+            m.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(desk_status))
+                .and_then(|(_, v)| v.as_str())
+        }) {
+        Some("Committed") => "Committed",
+        Some("Failed") => "Failed",
+        _ => "Queued",
+    }
+}
+
+impl Desks {
+    /// The shared state of the ticket jobs.
+    pub fn new(store: Store, clock: Arc<dyn Clock>, master_key: &[u8], config: DeskConfig) -> Self {
+        Self {
+            store,
+            clock,
+            seal: SealKey::derive(master_key, SEAL_PURPOSE),
+            http: Http::new(config),
+            tokens: TokenCache::default(),
+            links: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The outbound client.
+    pub fn http(&self) -> &Http {
+        &self.http
+    }
+
+    fn ctx(&self) -> Ctx<'_> {
+        Ctx {
+            http: &self.http,
+            tokens: &self.tokens,
+        }
+    }
+
+    fn permit_pool(&self, link: &str) -> Arc<Semaphore> {
+        let n = self.http.config().per_link_concurrency.max(1);
+        self.links
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(link.to_owned())
+            .or_insert_with(|| Arc::new(Semaphore::new(n)))
+            .clone()
+    }
+
+    /// Loads integration `id` with its credentials opened. `Ok(None)`: it no longer exists.
+    pub async fn load(&self, tenant_id: &str, id: &str) -> Result<Option<Loaded>, JobError> {
+        let (t, i) = (tenant_id.to_owned(), id.to_owned());
+        let found = self
+            .store
+            .read(move |c| {
+                let Some(integration) = service_desk::get(c, &t, &i)? else {
+                    return Ok(None);
+                };
+                let check = service_desk::status_check(c, &t)?;
+                let (inbound, outbound) = mappings(c, &t, &i)?;
+                Ok(Some((integration, check, inbound, outbound)))
+            })
+            .await?;
+        let Some((integration, check, inbound, outbound)) = found else {
+            return Ok(None);
+        };
+        let flavor = Flavor::of_type(&integration.type_name).ok_or_else(|| {
+            JobError::Fail(format!(
+                "the integration's type {} has no protocol",
+                integration.type_name
+            ))
+        })?;
+        let mut doc = Value::Object(integration.attributes.clone());
+        let mut secrets = Vec::new();
+        for (pointer, sealed) in &integration.secrets {
+            let clear = self
+                .seal
+                .open(sealed, &seal_context(tenant_id, id, pointer))
+                .map_err(|_| {
+                    JobError::Fail(format!(
+                        "a stored credential of the integration ({pointer}) cannot be opened with this server's master key"
+                    ))
+                })?;
+            secrets.push(clear.expose().to_owned());
+            if let Some(slot) = doc.pointer_mut(pointer) {
+                *slot = Value::String(clear.expose().to_owned());
+            }
+        }
+        let Value::Object(attrs) = doc else {
+            unreachable!("attributes are an object")
+        };
+        let default_token = (flavor == Flavor::ServiceNow).then_some("/oauth_token.do");
+        let auth = Auth::from_attributes(&attrs, flavor.secret_key(), default_token)
+            .map_err(|e| JobError::Fail(format!("the integration cannot call its desk: {e}")))?;
+        Ok(Some(Loaded {
+            link: Link {
+                id: id.to_owned(),
+                flavor,
+                attrs,
+                auth,
+            },
+            follow: Follow {
+                interval_minutes: check.interval_minutes,
+                max_days: check.max_days,
+                no_provisioning_requests: integration.provisioning.no_provisioning_requests,
+                request_expiration_hours: integration.provisioning.provisioning_request_expiration,
+            },
+            inbound,
+            outbound,
+            secrets,
+        }))
+    }
+
+    async fn open_ticket(&self, job: &Job, tenant: String, id: String) -> Result<(), JobError> {
+        let now = self.clock.now();
+        let (t, i) = (tenant.clone(), id.clone());
+        let Some(work) = self
+            .store
+            .write(move |c| tickets::begin(c, &t, &i, now))
+            .await?
+        else {
+            return Ok(());
+        };
+        let Some(loaded) = self.load(&tenant, &work.integration_id).await? else {
+            return self
+                .settle(
+                    &tenant,
+                    &id,
+                    "Failed",
+                    None,
+                    "The service-desk integration was deleted.",
+                )
+                .await;
+        };
+        let pool = self.permit_pool(&work.integration_id);
+        let _permit = pool
+            .acquire()
+            .await
+            .map_err(|_| JobError::Retry("shutting down".into()))?;
+        let ctx = self.ctx();
+        let correlation = work.ticket.correlation_id.clone();
+        let mut outcome = Ok(None);
+        if work.ticket.attempts > 0 {
+            outcome = loaded.link.find(ctx, &correlation).await;
+        }
+        if let Ok(None) = outcome {
+            let (t, i) = (tenant.clone(), id.clone());
+            self.store
+                .write(move |c| tickets::attempt_started(c, &t, &i))
+                .await?;
+            let content = self
+                .content(&tenant, &work.request, &correlation, &loaded)
+                .await?;
+            outcome = loaded.link.create(ctx, &content).await.map(Some);
+        }
+        match outcome {
+            Ok(Some(found)) => self.record_open(&tenant, &id, found, &loaded).await,
+            Ok(None) => unreachable!("a create answers with a ticket or an error"),
+            Err(e) => {
+                let message = scrub(&e.to_string(), &loaded.secrets);
+                let last = job.attempt >= job.max_attempts;
+                if !e.is_transient() || last {
+                    let text = if e.is_transient() {
+                        format!(
+                            "The service desk did not open the ticket after {} attempts: {message}",
+                            job.attempt
+                        )
+                    } else {
+                        format!("The service desk refused the ticket: {message}")
+                    };
+                    return self.settle(&tenant, &id, "Failed", None, &text).await;
+                }
+                let (t, i, m) = (tenant.clone(), id.clone(), message.clone());
+                self.store
+                    .write(move |c| tickets::attempt_failed(c, &t, &i, &m))
+                    .await?;
+                Err(match e.retry_after_ms() {
+                    Some(after_ms) => JobError::RetryAfter { message, after_ms },
+                    None => JobError::Retry(message),
+                })
+            }
+        }
+    }
+
+    async fn record_open(
+        &self,
+        tenant: &str,
+        id: &str,
+        found: DeskTicket,
+        loaded: &Loaded,
+    ) -> Result<(), JobError> {
+        let now = self.clock.now();
+        let follow = loaded.follow;
+        let opened = Opened {
+            desk_id: found.id,
+            desk_number: found.number,
+            desk_status: found.status.clone(),
+        };
+        let (t, i) = (tenant.to_owned(), id.to_owned());
+        self.store
+            .write(move |c| tickets::opened(c, &t, &i, &opened, follow, now))
+            .await?;
+        if let Some(s) = found.status {
+            let mapped = sailpoint_status(loaded, &s);
+            if mapped != "Queued" {
+                return self
+                    .settle(
+                        tenant,
+                        id,
+                        mapped,
+                        Some(&s),
+                        &format!("The desk's ticket is {s}."),
+                    )
+                    .await;
+            }
+        }
+        Ok(())
+    }
+
+    /// Settles the ticket of request `id` (and completes or fails the request).
+    pub async fn settle(
+        &self,
+        tenant: &str,
+        id: &str,
+        status: &str,
+        desk_status: Option<&str>,
+        message: &str,
+    ) -> Result<(), JobError> {
+        let now = self.clock.now();
+        let (t, i, s, d, m) = (
+            tenant.to_owned(),
+            id.to_owned(),
+            status.to_owned(),
+            desk_status.map(str::to_owned),
+            message.to_owned(),
+        );
+        self.store
+            .write(move |c| tickets::settle(c, &t, &i, &s, d.as_deref(), &m, now))
+            .await?;
+        Ok(())
+    }
+
+    async fn content(
+        &self,
+        tenant: &str,
+        r: &AccessRequest,
+        correlation: &str,
+        loaded: &Loaded,
+    ) -> Result<Content, JobError> {
+        let (t, req) = (tenant.to_owned(), r.clone());
+        let names = self
+            .store
+            .read(move |c| {
+                let name = |c: &mut dyn Conn, table: &str, id: Option<&str>| -> Result<String, StoreError> {
+                    let Some(id) = id else { return Ok(String::new()) };
+                    let sql = if table == "identity" {
+                        "select coalesce(display_name, name) from identity where tenant_id = $1 and id = $2"
+                    } else {
+                        "select name from source where tenant_id = $1 and id = $2"
+                    };
+                    Ok(c.query_opt(sql, &[t.clone().into(), id.into()])?
+                        .map(|r| r.text(0))
+                        .transpose()?
+                        .unwrap_or_else(|| id.to_owned()))
+                };
+                Ok((
+                    name(c, "identity", Some(&req.requester_id))?,
+                    name(c, "identity", Some(&req.requested_for_id))?,
+                    name(c, "source", req.source_id.as_deref())?,
+                ))
+            })
+            .await?;
+        let (requester, identity, source) = names;
+        let revoke = r.request_type == "REVOKE_ACCESS";
+        let kind = match r.item_type.as_str() {
+            "ACCESS_PROFILE" => "access profile",
+            "ROLE" => "role",
+            _ => "entitlement",
+        };
+        let summary = if revoke {
+            format!("Remove {kind} '{}' from {identity}", r.item_name)
+        } else {
+            format!("Grant {kind} '{}' to {identity}", r.item_name)
+        };
+        let mut description = format!(
+            "{summary} on {source}.\nRequested by: {requester}\nRequested for: {identity}\n\
+             Item: {} ({kind}, {})\nAccess request: {}\nCorrelation id: {correlation}",
+            r.item_name, r.item_id, r.id
+        );
+        if let Some(c) = r.comment.as_deref().filter(|c| !c.is_empty()) {
+            description.push_str(&format!("\nComment: {c}"));
+        }
+        let operation = if revoke { "Remove" } else { "Add" };
+        let values: Vec<(&str, String)> = vec![
+            ("Summary", summary.clone()),
+            ("Description", description.clone()),
+            ("Status", "Open".into()),
+            ("Requester", requester.clone()),
+            ("RequestedFor", identity.clone()),
+            ("Item", r.item_name.clone()),
+            ("ItemType", r.item_type.clone()),
+            ("Operation", operation.into()),
+            ("Source", source.clone()),
+            ("CorrelationId", correlation.to_owned()),
+            ("Comments", r.comment.clone().unwrap_or_default()),
+        ];
+        Ok(Content {
+            summary,
+            description,
+            correlation_id: correlation.to_owned(),
+            placeholders: vec![
+                ("requesterName", requester),
+                ("identityName", identity),
+                ("sourceName", source),
+                ("requestId", r.id.clone()),
+                ("itemName", r.item_name.clone()),
+                ("itemType", r.item_type.clone()),
+                ("operation", operation.into()),
+            ],
+            mapped: outbound_fields(&loaded.outbound, &values),
+        })
+    }
+
+    async fn check_status(&self, tenant: String, id: String) -> Result<(), JobError> {
+        let (t, i) = (tenant.clone(), id.clone());
+        let Some(ticket) = self.store.read(move |c| tickets::get(c, &t, &i)).await? else {
+            return Ok(());
+        };
+        if ticket.phase != Phase::Open {
+            return Ok(());
+        }
+        let now = self.clock.now();
+        if ticket.check_until.is_some_and(|u| now > u) {
+            let days = self
+                .store
+                .read({
+                    let t = tenant.clone();
+                    move |c| service_desk::status_check(c, &t)
+                })
+                .await?
+                .max_days;
+            let msg = format!(
+                "The ticket {} was still open at the desk after {days} days of status checks: the item expired.",
+                ticket.desk_number.as_deref().or(ticket.desk_id.as_deref()).unwrap_or("?")
+            );
+            return self.settle(&tenant, &id, "Failed", None, &msg).await;
+        }
+        let Some(loaded) = self.load(&tenant, &ticket.integration_id).await? else {
+            return self
+                .settle(
+                    &tenant,
+                    &id,
+                    "Failed",
+                    None,
+                    "The service-desk integration was deleted.",
+                )
+                .await;
+        };
+        let desk_id = ticket.desk_id.clone().unwrap_or_default();
+        let pool = self.permit_pool(&ticket.integration_id);
+        let _permit = pool
+            .acquire()
+            .await
+            .map_err(|_| JobError::Retry("shutting down".into()))?;
+        let interval = loaded.follow.interval_minutes;
+        match loaded.link.status(self.ctx(), &desk_id).await {
+            Ok(Some(s)) => match sailpoint_status(&loaded, &s) {
+                "Queued" => self.still_open(&tenant, &id, Some(s), interval).await,
+                done => {
+                    let msg = format!("The desk's ticket is {s}.");
+                    self.settle(&tenant, &id, done, Some(&s), &msg).await
+                }
+            },
+            Ok(None) => {
+                self.settle(
+                    &tenant,
+                    &id,
+                    "Failed",
+                    None,
+                    "The ticket no longer exists at the desk.",
+                )
+                .await
+            }
+            Err(e) => {
+                let message = scrub(&e.to_string(), &loaded.secrets);
+                tracing::warn!(request = %id, "status check failed: {message}");
+                self.still_open(&tenant, &id, None, interval).await
+            }
+        }
+    }
+
+    async fn still_open(
+        &self,
+        tenant: &str,
+        id: &str,
+        desk_status: Option<String>,
+        interval: u32,
+    ) -> Result<(), JobError> {
+        let now = self.clock.now();
+        let (t, i) = (tenant.to_owned(), id.to_owned());
+        self.store
+            .write(move |c| tickets::still_open(c, &t, &i, desk_status.as_deref(), interval, now))
+            .await?;
+        Ok(())
+    }
+}
+
+/// `tenantId` and `id` of a ticket job.
+fn args(job: &Job) -> Result<(String, String), JobError> {
+    let arg = |k: &str| {
+        job.args
+            .get(k)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| JobError::Fail(format!("job {} has no '{k}' argument", job.id)))
+    };
+    Ok((arg("tenantId")?, arg("id")?))
+}
+
+struct OpenTicket(Arc<Desks>);
+struct CheckStatus(Arc<Desks>);
+
+impl JobHandler for OpenTicket {
+    fn kind(&self) -> &'static str {
+        kinds::TICKET
+    }
+
+    fn run(&self, job: Job) -> JobFuture {
+        let desks = self.0.clone();
+        Box::pin(async move {
+            let (tenant, id) = args(&job)?;
+            desks.open_ticket(&job, tenant, id).await
+        })
+    }
+}
+
+impl JobHandler for CheckStatus {
+    fn kind(&self) -> &'static str {
+        kinds::TICKET_STATUS
+    }
+
+    fn run(&self, job: Job) -> JobFuture {
+        let desks = self.0.clone();
+        Box::pin(async move {
+            let (tenant, id) = args(&job)?;
+            desks.check_status(tenant, id).await
+        })
+    }
+}
+
+/// The handlers of both ticket job kinds.
+pub fn handlers(desks: &Arc<Desks>) -> Vec<Arc<dyn JobHandler>> {
+    vec![
+        Arc::new(OpenTicket(desks.clone())),
+        Arc::new(CheckStatus(desks.clone())),
+    ]
+}
