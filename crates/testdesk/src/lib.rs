@@ -310,9 +310,15 @@ impl Desk {
 
     /// Each ticket-API request not hit by a queued fault gets `fault` with probability
     /// `probability` (0.0–1.0), drawn from a generator seeded once per desk (deterministic for a
-    /// given request sequence). Replaces an earlier random fault.
+    /// given request sequence). Replaces an earlier random fault; a probability outside 0.0–1.0
+    /// is clamped (NaN counts as 0.0).
     pub fn fail_randomly(&self, probability: f64, fault: Fault) {
-        self.inner.shared.lock().random_fault = Some((probability.clamp(0.0, 1.0), fault));
+        let p = if probability.is_nan() {
+            0.0
+        } else {
+            probability.clamp(0.0, 1.0)
+        };
+        self.inner.shared.lock().random_fault = Some((p, fault));
     }
 
     /// The next `n` token-endpoint requests get `fault`.
