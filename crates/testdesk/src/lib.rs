@@ -1,0 +1,359 @@
+//! Test service desks for Gatehouse's integration tests and benchmarks.
+//!
+//! A [`Desk`] is an in-memory service desk listening on `127.0.0.1` that speaks one real desk
+//! protocol ([`Flavor`]): ServiceNow's Table API, Jira Cloud's REST v3, or a generic REST desk.
+//! It issues OAuth tokens, authenticates every ticket-API request, creates and updates tickets,
+//! answers correlation-id lookups, records every request it receives ([`Call`]), can change a
+//! ticket's status from the desk side and post the flavor's webhook about it, and injects faults
+//! ([`Fault`]) into chosen requests: error statuses, 429s, hangs, connection resets, slow bodies
+//! and "created, then failed" answers.
+//!
+//! ```no_run
+//! # async fn demo() {
+//! use gatehouse_testdesk::{Desk, Fault, Flavor};
+//! let desk = Desk::start(Flavor::ServiceNow).await;
+//! desk.fail_next(1, Fault::Status(503));
+//! // ... point Gatehouse at desk.url() with desk.credentials(), then:
+//! assert_eq!(desk.tickets().len(), 1);
+//! # }
+//! ```
+#![warn(missing_docs)]
+// Handlers return a ready `Response` as the error of their checks; boxing it buys nothing here.
+#![allow(clippy::result_large_err)]
+
+mod auth;
+mod generic;
+mod jira;
+mod server;
+mod servicenow;
+mod state;
+mod webhook;
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use state::State;
+
+/// Which desk protocol a [`Desk`] speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Flavor {
+    /// ServiceNow: `POST /oauth_token.do` and the Table API under `/api/now/table/{table}`.
+    ServiceNow,
+    /// Jira Cloud: `POST /oauth/token` and REST v3 under `/rest/api/3/` (issues and JQL search).
+    Jira,
+    /// A generic REST desk: `POST /oauth/token` and `/tickets`, with `Idempotency-Key` support.
+    Generic,
+}
+
+/// A fault injected into a request instead of (or on top of) the desk's normal answer.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Fault {
+    /// Answer with this status and a small JSON error body in the flavor's shape; nothing is
+    /// created or changed.
+    Status(u16),
+    /// Answer `429 Too Many Requests` with a `Retry-After: <retry_after_secs>` header; nothing is
+    /// created or changed.
+    TooMany {
+        /// The value of the `Retry-After` header, in seconds.
+        retry_after_secs: u64,
+    },
+    /// Read the request and never answer, keeping the connection open (until the client gives up
+    /// or the desk stops). Other connections are unaffected.
+    Hang,
+    /// Close the connection (with a TCP reset) without sending any response bytes.
+    Reset,
+    /// Handle the request normally, send the status line and headers at once, and send the body
+    /// only after `delay_ms` milliseconds, in small chunks.
+    SlowBody {
+        /// How long to hold the body back, in milliseconds.
+        delay_ms: u64,
+    },
+    /// Handle the request for real (a create really creates the ticket), then replace the answer
+    /// with this status and a JSON error body: a crash or timeout after the desk committed.
+    CreatedThenStatus(u16),
+}
+
+/// One request the desk received, recorded before any fault or authentication applied.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Call {
+    /// The HTTP method, e.g. `"POST"`.
+    pub method: String,
+    /// The request path without the query, e.g. `"/api/now/table/incident"`.
+    pub path: String,
+    /// The raw query string (without `?`), if the request had one.
+    pub query: Option<String>,
+    /// Every header, names lower-cased, values as sent (non-UTF-8 bytes replaced), in order.
+    pub headers: Vec<(String, String)>,
+    /// The request body (non-UTF-8 bytes replaced).
+    pub body: String,
+}
+
+impl Call {
+    /// The value of the first header named `name` (case-insensitive), if any.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A ticket held by the desk.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ticket {
+    /// The desk's id: ServiceNow's `sys_id`, Jira's numeric issue id, the generic desk's `T-<n>`.
+    pub id: String,
+    /// The human-facing number: ServiceNow's `INC0010001`, Jira's issue key, the generic desk's
+    /// id again.
+    pub number: String,
+    /// The correlation id the client attached: ServiceNow's `correlation_id` field, the Jira label
+    /// starting with `gatehouse-`, the generic desk's `correlationId` field or `Idempotency-Key`.
+    pub correlation_id: Option<String>,
+    /// The fields as the client sent them (Jira: the `fields` object), merged with later updates;
+    /// desk-assigned fields (ids, numbers, status) are not included.
+    pub fields: serde_json::Value,
+    /// The current status: ServiceNow's `state` (`"1"` when new), Jira's status name (`"To Do"`
+    /// when new), the generic desk's `status` (`"open"` when new).
+    pub status: String,
+}
+
+/// The credentials a desk accepts; fixed, the same for every desk.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Credentials {
+    /// User name for Basic auth and the password grant.
+    pub username: String,
+    /// Password for Basic auth and the password grant.
+    pub password: String,
+    /// OAuth client id for the token endpoint.
+    pub client_id: String,
+    /// OAuth client secret for the token endpoint.
+    pub client_secret: String,
+    /// A refresh token the token endpoint always accepts (as well as those it issued).
+    pub refresh_token: String,
+    /// API token: Jira Basic `username:api_token`; Jira and generic `Bearer <api_token>`; generic
+    /// `X-API-Key`.
+    pub api_token: String,
+}
+
+impl Default for Credentials {
+    fn default() -> Self {
+        Credentials {
+            username: "gatehouse".into(),
+            password: "desk-password-1".into(),
+            client_id: "gatehouse-client".into(),
+            client_secret: "desk-client-secret-1".into(),
+            refresh_token: "desk-refresh-1".into(),
+            api_token: "desk-api-token-1".into(),
+        }
+    }
+}
+
+/// A running test desk. Cheap to clone; every clone controls the same desk, which serves until
+/// [`Desk::stop`] is called or the last clone is dropped.
+#[derive(Clone)]
+pub struct Desk {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    shared: Arc<Shared>,
+    url: String,
+    server: tokio::task::AbortHandle,
+    webhooks: mpsc::UnboundedSender<webhook::Delivery>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// What the server's tasks share with the [`Desk`] handles.
+pub(crate) struct Shared {
+    pub(crate) flavor: Flavor,
+    pub(crate) url: String,
+    pub(crate) creds: Credentials,
+    pub(crate) state: Mutex<State>,
+}
+
+impl Shared {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        // A panicking test thread must not wedge the desk for the others.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Desk {
+    /// Binds `127.0.0.1:0` and serves `flavor` on the current tokio runtime until the last clone
+    /// is dropped or [`Desk::stop`] is called.
+    ///
+    /// # Panics
+    /// Outside a tokio runtime, or if the port cannot be bound.
+    pub async fn start(flavor: Flavor) -> Desk {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("testdesk: bind 127.0.0.1:0");
+        let addr = listener.local_addr().expect("testdesk: local address");
+        let url = format!("http://{addr}");
+        let shared = Arc::new(Shared {
+            flavor,
+            url: url.clone(),
+            creds: Credentials::default(),
+            state: Mutex::new(State::new()),
+        });
+        let server = tokio::spawn(server::serve(listener, shared.clone())).abort_handle();
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(webhook::run(rx, shared.clone()));
+        Desk {
+            inner: Arc::new(Inner {
+                shared,
+                url,
+                server,
+                webhooks: tx,
+            }),
+        }
+    }
+
+    /// Stops serving now (for every clone): the listener closes and open connections, hanging
+    /// ones included, are dropped. Recorded calls and tickets stay readable.
+    pub fn stop(&self) {
+        self.inner.server.abort();
+    }
+
+    /// The base URL, `http://127.0.0.1:PORT` (no trailing slash).
+    pub fn url(&self) -> String {
+        self.inner.url.clone()
+    }
+
+    /// The flavor this desk speaks.
+    pub fn flavor(&self) -> Flavor {
+        self.inner.shared.flavor
+    }
+
+    /// Every request received so far, in arrival order, token endpoint included.
+    pub fn calls(&self) -> Vec<Call> {
+        self.inner.shared.lock().calls.clone()
+    }
+
+    /// Every ticket created so far, in creation order, with its current fields and status.
+    pub fn tickets(&self) -> Vec<Ticket> {
+        let state = self.inner.shared.lock();
+        state.tickets.iter().map(|t| t.public()).collect()
+    }
+
+    /// Changes a ticket's status from the desk side (ServiceNow `state`, Jira status name, generic
+    /// `status`), then, if a webhook is set, posts the flavor's webhook payload about it. The
+    /// delivery is asynchronous; its outcome appears in [`Desk::webhook_results`].
+    ///
+    /// `ticket_id` is the ticket's id or its number (a Jira key works too).
+    ///
+    /// # Panics
+    /// If no such ticket exists (a test bug worth failing loudly on).
+    pub fn set_status(&self, ticket_id: &str, status: &str) {
+        let shared = &self.inner.shared;
+        let (payload, target) = {
+            let mut state = shared.lock();
+            let Some(ticket) = state.find_mut(ticket_id) else {
+                panic!("testdesk: set_status on unknown ticket {ticket_id:?}");
+            };
+            ticket.status = status.to_string();
+            let payload = match shared.flavor {
+                Flavor::ServiceNow => servicenow::webhook_payload(ticket),
+                Flavor::Jira => jira::webhook_payload(ticket),
+                Flavor::Generic => generic::webhook_payload(ticket),
+            };
+            (payload, state.webhook.clone())
+        };
+        if let Some((url, bearer)) = target {
+            // The receiver only goes away when the runtime shuts down; nothing to report then.
+            let _ = self.inner.webhooks.send(webhook::Delivery {
+                url,
+                bearer,
+                payload,
+            });
+        }
+    }
+
+    /// After each [`Desk::set_status`], POST the flavor's webhook payload (JSON) to `url` with
+    /// `Authorization: Bearer <bearer_token>`.
+    pub fn set_webhook(&self, url: &str, bearer_token: &str) {
+        self.inner.shared.lock().webhook = Some((url.to_string(), bearer_token.to_string()));
+    }
+
+    /// The HTTP status each webhook delivery got, in order; `0` for a delivery that got no HTTP
+    /// answer (connection refused, reset, or no answer within 10 s).
+    pub fn webhook_results(&self) -> Vec<u16> {
+        self.inner.shared.lock().webhook_results.clone()
+    }
+
+    /// Waits until at least `n` webhook deliveries have finished or `timeout` passes, and returns
+    /// [`Desk::webhook_results`].
+    pub async fn wait_for_webhooks(&self, n: usize, timeout: Duration) -> Vec<u16> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let results = self.webhook_results();
+            if results.len() >= n || tokio::time::Instant::now() >= deadline {
+                return results;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// The next `n` ticket-API requests (anything but the token endpoint) get `fault`. Queued
+    /// after faults already queued by earlier calls.
+    pub fn fail_next(&self, n: usize, fault: Fault) {
+        let mut state = self.inner.shared.lock();
+        state.api_faults.extend(std::iter::repeat_n(fault, n));
+    }
+
+    /// Each ticket-API request not hit by a queued fault gets `fault` with probability
+    /// `probability` (0.0–1.0), drawn from a generator seeded once per desk (deterministic for a
+    /// given request sequence). Replaces an earlier random fault; a probability outside 0.0–1.0
+    /// is clamped (NaN counts as 0.0).
+    pub fn fail_randomly(&self, probability: f64, fault: Fault) {
+        let p = if probability.is_nan() {
+            0.0
+        } else {
+            probability.clamp(0.0, 1.0)
+        };
+        self.inner.shared.lock().random_fault = Some((p, fault));
+    }
+
+    /// The next `n` token-endpoint requests get `fault`.
+    pub fn fail_token_endpoint_next(&self, n: usize, fault: Fault) {
+        let mut state = self.inner.shared.lock();
+        state.token_faults.extend(std::iter::repeat_n(fault, n));
+    }
+
+    /// Removes every queued and random fault.
+    pub fn clear_faults(&self) {
+        let mut state = self.inner.shared.lock();
+        state.api_faults.clear();
+        state.token_faults.clear();
+        state.random_fault = None;
+    }
+
+    /// The credentials this desk accepts.
+    pub fn credentials(&self) -> Credentials {
+        self.inner.shared.creds.clone()
+    }
+
+    /// Sets the lifetime (`expires_in`) of access tokens issued from now on; default 3600 s.
+    /// `0` issues tokens that are already expired. An expired access token gets 401.
+    pub fn set_token_lifetime(&self, secs: u64) {
+        self.inner.shared.lock().token_lifetime = Duration::from_secs(secs);
+    }
+
+    /// Invalidates every access token issued so far (they get 401 from now on). Refresh tokens
+    /// stay valid, so a client can get a new access token.
+    pub fn expire_tokens(&self) {
+        self.inner.shared.lock().access_tokens.clear();
+    }
+
+    /// How many access tokens the token endpoint has issued.
+    pub fn tokens_issued(&self) -> usize {
+        self.inner.shared.lock().tokens_issued
+    }
+}

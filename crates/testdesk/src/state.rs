@@ -1,0 +1,133 @@
+//! The desk's in-memory state, shared by the handlers and the [`crate::Desk`] handles.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::time::Duration;
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::{Map, Value};
+use tokio::time::Instant;
+
+use crate::{Call, Fault, Ticket};
+
+/// A stored ticket; rendered per flavor by the protocol modules.
+#[derive(Clone, Debug)]
+pub(crate) struct Rec {
+    pub(crate) id: String,
+    pub(crate) number: String,
+    pub(crate) correlation_id: Option<String>,
+    pub(crate) fields: Map<String, Value>,
+    pub(crate) status: String,
+    /// ServiceNow's table; Jira's project key; empty for the generic desk.
+    pub(crate) container: String,
+}
+
+impl Rec {
+    pub(crate) fn public(&self) -> Ticket {
+        Ticket {
+            id: self.id.clone(),
+            number: self.number.clone(),
+            correlation_id: self.correlation_id.clone(),
+            fields: Value::Object(self.fields.clone()),
+            status: self.status.clone(),
+        }
+    }
+}
+
+pub(crate) struct State {
+    pub(crate) calls: Vec<Call>,
+    pub(crate) tickets: Vec<Rec>,
+    /// Per-prefix / per-project / global counters for numbers and ids.
+    pub(crate) counters: HashMap<String, u64>,
+    pub(crate) webhook: Option<(String, String)>,
+    pub(crate) webhook_results: Vec<u16>,
+    pub(crate) api_faults: VecDeque<Fault>,
+    pub(crate) token_faults: VecDeque<Fault>,
+    pub(crate) random_fault: Option<(f64, Fault)>,
+    rng: StdRng,
+    pub(crate) token_lifetime: Duration,
+    /// Valid access tokens and when they expire.
+    pub(crate) access_tokens: HashMap<String, Instant>,
+    pub(crate) refresh_tokens: HashSet<String>,
+    pub(crate) tokens_issued: usize,
+}
+
+impl State {
+    pub(crate) fn new() -> State {
+        State {
+            calls: Vec::new(),
+            tickets: Vec::new(),
+            counters: HashMap::new(),
+            webhook: None,
+            webhook_results: Vec::new(),
+            api_faults: VecDeque::new(),
+            token_faults: VecDeque::new(),
+            random_fault: None,
+            rng: StdRng::seed_from_u64(0x6a7e_4015e),
+            token_lifetime: Duration::from_secs(3600),
+            access_tokens: HashMap::new(),
+            refresh_tokens: HashSet::new(),
+            tokens_issued: 0,
+        }
+    }
+
+    /// The next value of the named counter, starting at `first`.
+    pub(crate) fn next(&mut self, counter: &str, first: u64) -> u64 {
+        let n = self
+            .counters
+            .entry(counter.to_string())
+            .or_insert(first - 1);
+        *n += 1;
+        *n
+    }
+
+    /// The fault for the next request: a queued one first, then a random draw.
+    pub(crate) fn take_fault(&mut self, token_endpoint: bool) -> Option<Fault> {
+        if token_endpoint {
+            return self.token_faults.pop_front();
+        }
+        if let Some(fault) = self.api_faults.pop_front() {
+            return Some(fault);
+        }
+        let (p, fault) = self.random_fault.clone()?;
+        self.rng.random_bool(p).then_some(fault)
+    }
+
+    pub(crate) fn find_mut(&mut self, id_or_number: &str) -> Option<&mut Rec> {
+        self.tickets
+            .iter_mut()
+            .find(|t| t.id == id_or_number || t.number == id_or_number)
+    }
+
+    pub(crate) fn find(&self, id_or_number: &str) -> Option<&Rec> {
+        self.tickets
+            .iter()
+            .find(|t| t.id == id_or_number || t.number == id_or_number)
+    }
+
+    /// Issues an access token (and, if asked, a refresh token) valid for the current lifetime.
+    pub(crate) fn issue_token(&mut self, with_refresh: bool) -> (String, Option<String>, u64) {
+        let access = random_token();
+        let lifetime = self.token_lifetime;
+        self.access_tokens
+            .insert(access.clone(), Instant::now() + lifetime);
+        self.tokens_issued += 1;
+        let refresh = with_refresh.then(|| {
+            let r = random_token();
+            self.refresh_tokens.insert(r.clone());
+            r
+        });
+        (access, refresh, lifetime.as_secs())
+    }
+
+    pub(crate) fn access_token_valid(&self, token: &str) -> bool {
+        self.access_tokens
+            .get(token)
+            .is_some_and(|exp| Instant::now() < *exp)
+    }
+}
+
+fn random_token() -> String {
+    let bytes: [u8; 24] = rand::random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
