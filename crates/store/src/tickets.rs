@@ -304,8 +304,8 @@ fn status_job(tenant_id: &str, request_id: &str, at: Timestamp) -> NewJob {
     }
 }
 
-/// Records the desk's ticket: the ticket is open (the request shows it as pending verification)
-/// and its first status check is scheduled. Does nothing to a ticket that is no longer being
+/// Records the desk's ticket: the ticket is open and its first status check is scheduled (the
+/// request stays EXECUTING until the desk commits or fails it). Does nothing to a ticket that is no longer being
 /// created.
 pub fn opened(
     c: &mut dyn Conn,
@@ -341,7 +341,6 @@ pub fn opened(
         ],
     )? > 0;
     if changed {
-        engine::ticket_opened(c, tenant_id, request_id, now)?;
         let first = now.plus_millis(i64::from(follow.interval_minutes) * MINUTE);
         let whom = requested_for(c, tenant_id, request_id)?;
         jobs::enqueue(

@@ -6,12 +6,14 @@
 
 use crate::approval_fixtures::{pending, steps, stored_request, world, World};
 use crate::catalog_fixtures::{ids, q, tenant};
+use crate::service_desk_tickets::{desk_app, setup};
 use crate::spec_shape::assert_shape;
 use crate::support::{assert_error, assert_millis_date, Reply, TestApp};
 use axum::http::StatusCode;
 use gatehouse_domain::Timestamp;
 use gatehouse_store::access_requests::submit::{self, NewItem, NewRequest};
 use gatehouse_store::access_requests::{ApprovalStatus, Stage, State};
+use gatehouse_testdesk::Flavor;
 use serde_json::{json, Value};
 
 /// (family, URL, the spec's path) of the status list.
@@ -247,22 +249,6 @@ async fn reject(app: &TestApp, approval: &str, token: &str) {
         .await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
     app.drain().await;
-}
-
-/// The HR source (Staff's) becomes managed by a service desk: its requests wait for a ticket.
-async fn desk_manage_hr(app: &TestApp, w: &World) {
-    let staff = w.staff.clone();
-    app.state
-        .store()
-        .write(move |c| {
-            c.execute(
-                "update source set service_desk_integration_id = 'desk-1' \
-                 where id = (select source_id from entitlement where id = $1)",
-                &[staff.into()],
-            )
-        })
-        .await
-        .unwrap();
 }
 
 #[tokio::test]
@@ -919,12 +905,13 @@ async fn states_and_phases_of_each_outcome() {
 
 #[tokio::test]
 async fn a_request_on_a_desk_managed_source_waits_for_its_ticket() {
-    let app = TestApp::new().await;
-    let w = world(&app).await;
-    desk_manage_hr(&app, &w).await;
-    let id = rita_asks(&app, &w, "ENTITLEMENT", &w.staff).await;
+    let app = desk_app().await;
+    let s = setup(&app, Flavor::ServiceNow).await;
+    let w = &s.w;
+    let id = rita_asks(&app, w, "ENTITLEMENT", &w.staff).await;
     approve(&app, &pending(&app, &id).await.id, &w.olga.token).await;
     assert_eq!(stored_request(&app, &id).await.stage, Stage::Ticket);
+    assert_eq!(s.desk.tickets().len(), 1, "the ticket is open at the desk");
     let e = entry(&app, &id).await;
     assert_eq!(e["state"], "EXECUTING");
     assert_eq!(e["cancelable"], false);

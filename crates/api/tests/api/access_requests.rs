@@ -717,7 +717,7 @@ async fn access_held_through_a_role_cannot_be_revoked_by_request() {
 }
 
 #[tokio::test]
-async fn items_on_desk_managed_sources_wait_for_their_ticket() {
+async fn items_on_sources_whose_integration_is_gone_fail_with_that_error() {
     let app = TestApp::new().await;
     let w = world(&app).await;
     let hr = w.hr.clone();
@@ -744,8 +744,11 @@ async fn items_on_desk_managed_sources_wait_for_their_ticket() {
         .await
         .unwrap();
     app.drain().await;
+    // The source names an integration that does not exist: the ticket job fails the item.
     let q = request(&app, &id).await;
-    assert_eq!((q.stage, q.state), (Stage::Ticket, State::Executing));
+    assert_eq!((q.stage, q.state), (Stage::Done, State::ProvisioningFailed));
+    let text = q.error_messages.unwrap().to_string();
+    assert!(text.contains("integration was deleted"), "{text}");
     assert!(
         held(&app, &w.alice.0, ItemType::Entitlement, &w.entitlement)
             .await
@@ -754,7 +757,7 @@ async fn items_on_desk_managed_sources_wait_for_their_ticket() {
     assert_eq!(
         count(
             &app,
-            "select count(*) from job where kind = 'service_desk_ticket' and state = 'available'"
+            "select count(*) from job where kind = 'service_desk_ticket' and state = 'completed'"
         )
         .await,
         1

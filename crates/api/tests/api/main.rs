@@ -23,6 +23,7 @@ mod routing;
 mod schema_rules;
 mod service_desk;
 mod service_desk_secrets;
+mod service_desk_tickets;
 mod spec_shape;
 mod ssrf;
 mod support;

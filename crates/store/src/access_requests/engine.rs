@@ -266,29 +266,6 @@ pub fn provision(
     set_stage(c, &mut r, Stage::Done, State::RequestCompleted, now)
 }
 
-/// The desk confirmed the ticket of request `id`: the request waits for the desk to do the work
-/// (`PROVISIONING_VERIFICATION_PENDING`).
-pub fn ticket_opened(
-    c: &mut dyn Conn,
-    tenant_id: &str,
-    id: &str,
-    now: Timestamp,
-) -> Result<(), StoreError> {
-    let Some(mut r) = rows::get_request(c, tenant_id, id)? else {
-        return Ok(());
-    };
-    if r.stage == Stage::Ticket {
-        set_stage(
-            c,
-            &mut r,
-            Stage::Ticket,
-            State::ProvisioningVerificationPending,
-            now,
-        )?;
-    }
-    Ok(())
-}
-
 /// The ticket of request `id` ended: committed, the access is granted or revoked and the request
 /// completes; otherwise it fails (`PROVISIONING_FAILED`) with `message` as its error. Does nothing
 /// to a request that no longer waits for its ticket.
