@@ -65,6 +65,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0008_access_request_status.sql"),
         postgres: include_str!("../migrations/postgres/0008_access_request_status.sql"),
     },
+    Migration {
+        version: 10,
+        name: "installed_integrations",
+        sqlite: include_str!("../migrations/sqlite/0010_installed_integrations.sql"),
+        postgres: include_str!("../migrations/postgres/0010_installed_integrations.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.
