@@ -79,9 +79,12 @@ pub fn bind(operation: &str) -> Option<Bind> {
             |f| on(f, installed_integrations::update_installed_integration)
         }
         "uninstallIntegration" => |f| on(f, installed_integrations::uninstall_integration),
-        "rotateInstalledIntegrationToken" => {
-            |f| on(f, installed_integrations::rotate_installed_integration_token)
-        }
+        "rotateInstalledIntegrationToken" => |f| {
+            on(
+                f,
+                installed_integrations::rotate_installed_integration_token,
+            )
+        },
         "searchInstalledIntegrations" => {
             |f| on(f, installed_integrations::search_installed_integrations)
         }

@@ -17,7 +17,10 @@ fn mapping(name: &str, field: &str) -> MapAttribute {
 /// delete takes the issued OAuth client with it.
 pub(super) async fn installed_integration_round_trip(store: &Store) {
     service_desk_catalog(store).await;
-    let (a, b) = (integration("a", "Desk", &["s1"]), integration("b", "Other", &[]));
+    let (a, b) = (
+        integration("a", "Desk", &["s1"]),
+        integration("b", "Other", &[]),
+    );
     let parts = Installed {
         inbound: Inbound {
             auth: InboundAuth::Webhook {

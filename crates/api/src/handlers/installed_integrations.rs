@@ -14,7 +14,9 @@ use crate::auth::{secrets, Caller};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, QueryMap};
 use crate::handlers::service_desk::{build, key, not_found, save, write};
-use crate::wire::installed_integrations::notifier::{in_notifier_terms, NotifierDto, NOTIFIER_KEYS};
+use crate::wire::installed_integrations::notifier::{
+    in_notifier_terms, NotifierDto, NOTIFIER_KEYS,
+};
 use crate::wire::installed_integrations::{
     AuthChoice, CatalogueEntry, InstalledBody, InstalledIntegrationDto, InstalledIntegrationPage,
     Issued, CATALOGUE,
@@ -41,7 +43,9 @@ fn own_tenant(caller: &Caller, tenant: &str) -> Result<(), ApiError> {
     if tenant == caller.tenant() {
         Ok(())
     } else {
-        Err(ApiError::NotFound(format!("Tenant '{tenant}' was not found.")))
+        Err(ApiError::NotFound(format!(
+            "Tenant '{tenant}' was not found."
+        )))
     }
 }
 
@@ -126,7 +130,10 @@ fn apply_inbound(
             Issued::Token(fresh.token),
         ),
         AuthChoice::OAuth2 => {
-            oauth_clients::insert(c, &inbound_client(i, &fresh.client_id, &fresh.client_hash, now))?;
+            oauth_clients::insert(
+                c,
+                &inbound_client(i, &fresh.client_id, &fresh.client_hash, now),
+            )?;
             (
                 InboundAuth::OAuth2 {
                     client_id: fresh.client_id.clone(),
@@ -158,13 +165,9 @@ fn save_installed(
     let parts = Installed {
         inbound: Inbound {
             auth,
-            map_attributes: body
-                .inbound_maps
-                .unwrap_or(before.inbound.map_attributes),
+            map_attributes: body.inbound_maps.unwrap_or(before.inbound.map_attributes),
         },
-        outbound_map_attributes: body
-            .outbound_maps
-            .unwrap_or(before.outbound_map_attributes),
+        outbound_map_attributes: body.outbound_maps.unwrap_or(before.outbound_map_attributes),
         notifier_type: Some("REST_API".into()),
     };
     installed::put(c, &saved.tenant_id, &saved.id, &parts)?;
@@ -208,7 +211,9 @@ fn draft(
             .clone()
             .or_else(|| current.map(|c| c.description.clone()))
             .unwrap_or_else(|| format!("{default_name}, installed through the integrations API.")),
-        type_name: current.map_or(ty.type_name, |c| c.type_name.as_str()).to_owned(),
+        type_name: current
+            .map_or(ty.type_name, |c| c.type_name.as_str())
+            .to_owned(),
         template: ty,
         owner: current.and_then(|c| c.owner.as_ref().map(|r| r.id.clone())),
         cluster: current.and_then(|c| c.cluster.as_ref().map(|r| r.id.clone())),
@@ -246,8 +251,10 @@ pub async fn install_integration(
     let net = state.config().net;
     let built = build(&key(&state), net, &tenant, &id, d, None, now).map_err(in_notifier_terms)?;
     let fresh = Fresh::new(&state);
-    let (saved, issued) =
-        write(&state, move |c| save_installed(c, &built, None, body, fresh, now)).await?;
+    let (saved, issued) = write(&state, move |c| {
+        save_installed(c, &built, None, body, fresh, now)
+    })
+    .await?;
     tracing::info!(service_desk_integration.id = %saved.id, tenant.id = %saved.tenant_id,
         "installed integration {} ({})", saved.id, entry.id);
     Ok(Json(InstalledIntegrationDto::new(&saved, issued)))

@@ -187,7 +187,10 @@ impl InstalledBody {
             ));
         };
         unknown(m, FIELDS, "")?;
-        let name = match (text(m, "name", "name")?, text(m, "displayName", "displayName")?) {
+        let name = match (
+            text(m, "name", "name")?,
+            text(m, "displayName", "displayName")?,
+        ) {
             (Some(a), Some(b)) if a != b => {
                 return Err(ApiError::illegal(
                     "'name' and 'displayName' differ: send one of them.",
@@ -211,22 +214,31 @@ impl InstalledBody {
             ));
         }
         let (mut auth, mut inbound_maps) = (None, None);
-        if let Some(inbound) = object(m.get("inboundConfig").unwrap_or(&Value::Null), "inboundConfig")? {
-            unknown(inbound, &["authentication", "mapAttributes"], "inboundConfig.")?;
+        if let Some(inbound) = object(
+            m.get("inboundConfig").unwrap_or(&Value::Null),
+            "inboundConfig",
+        )? {
+            unknown(
+                inbound,
+                &["authentication", "mapAttributes"],
+                "inboundConfig.",
+            )?;
             let a = inbound.get("authentication").unwrap_or(&Value::Null);
             if let Some(a) = object(a, "inboundConfig.authentication")? {
                 let field = "inboundConfig.authentication.authType";
-                auth = Some(match text(a, "authType", field)?.map(|s| s.to_ascii_uppercase()) {
-                    None => return Err(ApiError::missing(field)),
-                    Some(t) if t == "WEBHOOK" => AuthChoice::Webhook,
-                    Some(t) if t == "OAUTH2" => AuthChoice::OAuth2,
-                    Some(t) if t == "NONE" => AuthChoice::None,
-                    Some(_) => {
-                        return Err(ApiError::illegal(format!(
-                            "'{field}' must be WEBHOOK, OAUTH2 or NONE."
-                        )))
-                    }
-                });
+                auth = Some(
+                    match text(a, "authType", field)?.map(|s| s.to_ascii_uppercase()) {
+                        None => return Err(ApiError::missing(field)),
+                        Some(t) if t == "WEBHOOK" => AuthChoice::Webhook,
+                        Some(t) if t == "OAUTH2" => AuthChoice::OAuth2,
+                        Some(t) if t == "NONE" => AuthChoice::None,
+                        Some(_) => {
+                            return Err(ApiError::illegal(format!(
+                                "'{field}' must be WEBHOOK, OAUTH2 or NONE."
+                            )))
+                        }
+                    },
+                );
             }
             inbound_maps = mappings(inbound.get("mapAttributes"), "inboundConfig.mapAttributes")?;
         }
@@ -253,7 +265,10 @@ impl InstalledBody {
             if let Some(n) = object(v, &at)? {
                 notifier = Some(Notifier::parse(n, &at)?);
             }
-            outbound_maps = mappings(outbound.get("mapAttributes"), "outboundConfig.mapAttributes")?;
+            outbound_maps = mappings(
+                outbound.get("mapAttributes"),
+                "outboundConfig.mapAttributes",
+            )?;
         }
         let attributes = match object(m.get("attributes").unwrap_or(&Value::Null), "attributes")? {
             None => None,

@@ -18,7 +18,11 @@ async fn base(app: &TestApp) -> String {
 
 async fn install(app: &TestApp, intg: &str, body: Value) -> Value {
     let r = app
-        .admin("POST", &format!("{}/install/{intg}", base(app).await), Some(body))
+        .admin(
+            "POST",
+            &format!("{}/install/{intg}", base(app).await),
+            Some(body),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     r.body
@@ -123,7 +127,13 @@ async fn install_each_catalogue_entry_as_its_sdim_type() {
     let cases = [
         (&snow, "SERVICENOW", "ServiceNowSDIM", "basic", "password"),
         (&jira, "JIRA", "JiraSDIM", "basic", "apiToken"),
-        (&custom, "CUSTOM", "Web Service SDIM", "oauth2_client_credentials", "clientSecret"),
+        (
+            &custom,
+            "CUSTOM",
+            "Web Service SDIM",
+            "oauth2_client_credentials",
+            "clientSecret",
+        ),
         (&rest, "CUSTOM", "Web Service SDIM", "none", ""),
     ];
     for (body, entry, ty, auth, secret) in cases {
@@ -134,7 +144,13 @@ async fn install_each_catalogue_entry_as_its_sdim_type() {
             .admin("GET", &format!("/v3/service-desk-integrations/{id}"), None)
             .await;
         assert_eq!(v3.status, StatusCode::OK, "{}", v3.text);
-        assert_shape("v3", "GET", "/service-desk-integrations/{id}", 200, &v3.body);
+        assert_shape(
+            "v3",
+            "GET",
+            "/service-desk-integrations/{id}",
+            200,
+            &v3.body,
+        );
         assert_eq!(v3.body["type"], ty);
         assert_eq!(v3.body["attributes"]["authType"], auth);
         if !secret.is_empty() {
@@ -142,14 +158,24 @@ async fn install_each_catalogue_entry_as_its_sdim_type() {
         }
     }
     assert_eq!(snow["name"], "Snow");
-    assert_eq!(custom["name"], "Custom Integration", "the catalogue name by default");
+    assert_eq!(
+        custom["name"], "Custom Integration",
+        "the catalogue name by default"
+    );
     assert_eq!(jira["attributes"]["projectKey"], "IAM");
     assert_eq!(jira["outboundConfig"]["baseNotifier"]["userName"], "svc");
-    assert_eq!(custom["outboundConfig"]["baseNotifier"]["grantType"], "CLIENT_CREDENTIALS");
+    assert_eq!(
+        custom["outboundConfig"]["baseNotifier"]["grantType"],
+        "CLIENT_CREDENTIALS"
+    );
     assert_eq!(custom["outboundConfig"]["baseNotifier"]["apiKey"], "cid");
 
     let r = app
-        .admin("POST", &format!("{}/install/REMEDY", base(&app).await), Some(json!({})))
+        .admin(
+            "POST",
+            &format!("{}/install/REMEDY", base(&app).await),
+            Some(json!({})),
+        )
         .await;
     assert!(assert_error(&r, StatusCode::NOT_FOUND).contains("SERVICENOW, JIRA, CUSTOM"));
 }
@@ -175,9 +201,16 @@ async fn webhook_token_is_shown_once_stored_hashed_and_rotates() {
     assert!(!row.contains(&token), "only the hash is stored");
 
     let shown = get(&app, &id).await;
-    assert_eq!(shown["inboundConfig"]["authentication"], json!({"authType": "WEBHOOK"}));
+    assert_eq!(
+        shown["inboundConfig"]["authentication"],
+        json!({"authType": "WEBHOOK"})
+    );
     let listed = app
-        .admin("GET", &format!("{}/installed/search", base(&app).await), None)
+        .admin(
+            "GET",
+            &format!("{}/installed/search", base(&app).await),
+            None,
+        )
         .await;
     assert!(!listed.text.contains(&token));
     // An update that keeps WEBHOOK keeps the token.
@@ -193,7 +226,11 @@ async fn webhook_token_is_shown_once_stored_hashed_and_rotates() {
     assert_eq!(stored(&app, &id).await.1.unwrap(), hash);
 
     let rotated = app
-        .admin("POST", &format!("{}/installed/{id}/inbound/token", base(&app).await), None)
+        .admin(
+            "POST",
+            &format!("{}/installed/{id}/inbound/token", base(&app).await),
+            None,
+        )
         .await;
     assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.text);
     let new = rotated.body["inboundConfig"]["authentication"]["token"]
@@ -254,7 +291,11 @@ async fn oauth2_issues_working_client_credentials_that_go_with_the_integration()
         json!({"authType": "OAUTH2", "clientId": client})
     );
     let rotated = app
-        .admin("POST", &format!("{}/installed/{id}/inbound/token", base(&app).await), None)
+        .admin(
+            "POST",
+            &format!("{}/installed/{id}/inbound/token", base(&app).await),
+            None,
+        )
         .await;
     assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.text);
     let auth = &rotated.body["inboundConfig"]["authentication"];
@@ -272,7 +313,9 @@ async fn oauth2_issues_working_client_credentials_that_go_with_the_integration()
         )
         .await;
     assert!(switched.body["inboundConfig"]["authentication"]["token"].is_string());
-    let gone = app.admin("GET", &format!("/v3/oauth-clients/{client}"), None).await;
+    let gone = app
+        .admin("GET", &format!("/v3/oauth-clients/{client}"), None)
+        .await;
     assert_eq!(gone.status, StatusCode::NOT_FOUND);
     let back = app
         .admin(
@@ -289,7 +332,11 @@ async fn oauth2_issues_working_client_credentials_that_go_with_the_integration()
 
     // Uninstalling (either form) removes the integration and its client.
     let r = app
-        .admin("POST", &format!("{}/installed/{id}/uninstall", base(&app).await), None)
+        .admin(
+            "POST",
+            &format!("{}/installed/{id}/uninstall", base(&app).await),
+            None,
+        )
         .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
     for path in [
@@ -297,10 +344,18 @@ async fn oauth2_issues_working_client_credentials_that_go_with_the_integration()
         format!("/v3/oauth-clients/{client}"),
         format!("{}/installed/{id}", base(&app).await),
     ] {
-        assert_eq!(app.admin("GET", &path, None).await.status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(
+            app.admin("GET", &path, None).await.status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
     }
     let r = app
-        .admin("DELETE", &format!("{}/installed/{id}", base(&app).await), None)
+        .admin(
+            "DELETE",
+            &format!("{}/installed/{id}", base(&app).await),
+            None,
+        )
         .await;
     assert_error(&r, StatusCode::NOT_FOUND);
 
@@ -312,13 +367,21 @@ async fn oauth2_issues_working_client_credentials_that_go_with_the_integration()
                "outboundConfig": {"baseNotifier": basic_notifier("https://acme.service-now.com")}}),
     )
     .await;
-    let client = made["inboundConfig"]["authentication"]["clientId"].as_str().unwrap();
+    let client = made["inboundConfig"]["authentication"]["clientId"]
+        .as_str()
+        .unwrap();
     let id = made["id"].as_str().unwrap();
     let r = app
-        .admin("DELETE", &format!("/v3/service-desk-integrations/{id}"), None)
+        .admin(
+            "DELETE",
+            &format!("/v3/service-desk-integrations/{id}"),
+            None,
+        )
         .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
-    let gone = app.admin("GET", &format!("/v3/oauth-clients/{client}"), None).await;
+    let gone = app
+        .admin("GET", &format!("/v3/oauth-clients/{client}"), None)
+        .await;
     assert_eq!(gone.status, StatusCode::NOT_FOUND);
 }
 
@@ -360,9 +423,20 @@ async fn both_spellings_are_accepted_and_one_is_written() {
                 "accessTokenURI": "https://desk.example.com/token"}}})),
         )
         .await;
-    assert_eq!(r.status, StatusCode::OK, "asterisks keep the stored secrets: {}", r.text);
-    assert_eq!(r.body["outboundConfig"]["baseNotifier"]["grantType"], "PASSWORD_CREDENTIALS");
-    assert_eq!(r.body["inboundConfig"]["mapAttributes"], made["inboundConfig"]["mapAttributes"]);
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "asterisks keep the stored secrets: {}",
+        r.text
+    );
+    assert_eq!(
+        r.body["outboundConfig"]["baseNotifier"]["grantType"],
+        "PASSWORD_CREDENTIALS"
+    );
+    assert_eq!(
+        r.body["inboundConfig"]["mapAttributes"],
+        made["inboundConfig"]["mapAttributes"]
+    );
 }
 
 #[tokio::test]
@@ -380,13 +454,33 @@ async fn seed_update_applies_and_another_tenant_is_not_found() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let b = &r.body;
     assert!(b["inboundConfig"]["authentication"]["token"].is_string());
-    assert_eq!(b["inboundConfig"]["mapAttributes"].as_array().unwrap().len(), 2);
-    assert_eq!(b["inboundConfig"]["mapAttributes"][1]["attrName"], "incident.priority");
-    assert_eq!(b["outboundConfig"]["mapAttributes"][0]["entityType"], "INCIDENT");
+    assert_eq!(
+        b["inboundConfig"]["mapAttributes"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        b["inboundConfig"]["mapAttributes"][1]["attrName"],
+        "incident.priority"
+    );
+    assert_eq!(
+        b["outboundConfig"]["mapAttributes"][0]["entityType"],
+        "INCIDENT"
+    );
     let n = &b["outboundConfig"]["baseNotifier"];
     assert_eq!(
-        (n["authType"].as_str(), n["grantType"].as_str(), n["userName"].as_str()),
-        (Some("OAUTH2"), Some("PASSWORD_CREDENTIALS"), Some("testUser"))
+        (
+            n["authType"].as_str(),
+            n["grantType"].as_str(),
+            n["userName"].as_str()
+        ),
+        (
+            Some("OAUTH2"),
+            Some("PASSWORD_CREDENTIALS"),
+            Some("testUser")
+        )
     );
     assert_eq!(n["accessTokenURI"], "https://desk.example.com/oauth/token");
 
@@ -406,7 +500,11 @@ async fn seed_update_applies_and_another_tenant_is_not_found() {
         .await;
     assert_error(&r, StatusCode::NOT_FOUND);
     let r = app
-        .admin("POST", "/api/v2/tenants/x/integrations/install/JIRA", Some(json!({})))
+        .admin(
+            "POST",
+            "/api/v2/tenants/x/integrations/install/JIRA",
+            Some(json!({})),
+        )
         .await;
     assert_error(&r, StatusCode::NOT_FOUND);
 
@@ -415,7 +513,10 @@ async fn seed_update_applies_and_another_tenant_is_not_found() {
     let r = app.call("GET", &url, Some(&user), None).await;
     assert_error(&r, StatusCode::FORBIDDEN);
     let (_, desk) = app.person("desk.admin", &["SERVICE_DESK_ADMIN"]).await;
-    assert_eq!(app.call("GET", &url, Some(&desk), None).await.status, StatusCode::OK);
+    assert_eq!(
+        app.call("GET", &url, Some(&desk), None).await.status,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -439,22 +540,64 @@ async fn bad_input_names_the_field_and_changes_nothing() {
         json!({"outboundConfig": {"baseNotifier": b}})
     };
     let cases = [
-        (json!({"inboundConfig": {"authentication": {"authType": "KERBEROS"}}}), "inboundConfig.authentication.authType"),
-        (json!({"inboundConfig": {"authentication": {}}}), "inboundConfig.authentication.authType"),
-        (json!({"inboundConfig": {"mapAttributes": status_map("TICKETS")}}), "inboundConfig.mapAttributes[0]: entityType"),
-        (json!({"outboundConfig": {"mapAttributes": [{"name": "Status", "entityType": "INCIDENT"}]}}), "outboundConfig.mapAttributes[0]"),
-        (n(json!({"type": "SOAP_API"})), "SOAP desks are not supported yet"),
-        (n(json!({"authType": "OAUTH2"})), "outboundConfig.baseNotifier.grantType"),
-        (n(json!({"grantType": "CLIENT_CREDENTIALS"})), "outboundConfig.baseNotifier.grantType"),
-        (n(json!({"username": "x"})), "outboundConfig.baseNotifier.username"),
-        (n(json!({"baseURI": "www.google.com"})), "outboundConfig.baseNotifier.baseURI"),
-        (n(json!({"baseURI": "http://169.254.169.254/"})), "outboundConfig.baseNotifier.baseURI"),
-        (n(json!({"userName": null, "password": null})), "outboundConfig.baseNotifier"),
-        (json!({"attributes": {"url": "https://x.example.com"}}), "attributes.url"),
-        (json!({"attributes": {"ticketType": "nope"}}), "attributes.ticketType"),
+        (
+            json!({"inboundConfig": {"authentication": {"authType": "KERBEROS"}}}),
+            "inboundConfig.authentication.authType",
+        ),
+        (
+            json!({"inboundConfig": {"authentication": {}}}),
+            "inboundConfig.authentication.authType",
+        ),
+        (
+            json!({"inboundConfig": {"mapAttributes": status_map("TICKETS")}}),
+            "inboundConfig.mapAttributes[0]: entityType",
+        ),
+        (
+            json!({"outboundConfig": {"mapAttributes": [{"name": "Status", "entityType": "INCIDENT"}]}}),
+            "outboundConfig.mapAttributes[0]",
+        ),
+        (
+            n(json!({"type": "SOAP_API"})),
+            "SOAP desks are not supported yet",
+        ),
+        (
+            n(json!({"authType": "OAUTH2"})),
+            "outboundConfig.baseNotifier.grantType",
+        ),
+        (
+            n(json!({"grantType": "CLIENT_CREDENTIALS"})),
+            "outboundConfig.baseNotifier.grantType",
+        ),
+        (
+            n(json!({"username": "x"})),
+            "outboundConfig.baseNotifier.username",
+        ),
+        (
+            n(json!({"baseURI": "www.google.com"})),
+            "outboundConfig.baseNotifier.baseURI",
+        ),
+        (
+            n(json!({"baseURI": "http://169.254.169.254/"})),
+            "outboundConfig.baseNotifier.baseURI",
+        ),
+        (
+            n(json!({"userName": null, "password": null})),
+            "outboundConfig.baseNotifier",
+        ),
+        (
+            json!({"attributes": {"url": "https://x.example.com"}}),
+            "attributes.url",
+        ),
+        (
+            json!({"attributes": {"ticketType": "nope"}}),
+            "attributes.ticketType",
+        ),
         (json!({"name": ""}), "'name'"),
         (json!({"colour": "red"}), "'colour'"),
-        (json!({"outboundConfig": {"notifier": {}, "baseNotifier": {}}}), "outboundConfig.notifier"),
+        (
+            json!({"outboundConfig": {"notifier": {}, "baseNotifier": {}}}),
+            "outboundConfig.notifier",
+        ),
     ];
     for (body, field) in cases {
         let r = app.admin("POST", &url, Some(body.clone())).await;
@@ -466,17 +609,32 @@ async fn bad_input_names_the_field_and_changes_nothing() {
         .admin(
             "POST",
             &format!("{}/install/SERVICENOW", base(&app).await),
-            Some(n(json!({"baseURI": "http://169.254.169.254/latest/meta-data"}))),
+            Some(n(
+                json!({"baseURI": "http://169.254.169.254/latest/meta-data"}),
+            )),
         )
         .await;
     let text = assert_error(&r, StatusCode::BAD_REQUEST);
-    assert!(text.contains("outboundConfig.baseNotifier.baseURI"), "{text}");
+    assert!(
+        text.contains("outboundConfig.baseNotifier.baseURI"),
+        "{text}"
+    );
     let r = app
-        .admin("POST", &format!("{}/install/JIRA", base(&app).await), Some(json!({})))
+        .admin(
+            "POST",
+            &format!("{}/install/JIRA", base(&app).await),
+            Some(json!({})),
+        )
         .await;
-    assert!(assert_error(&r, StatusCode::BAD_REQUEST).contains("outboundConfig.baseNotifier.baseURI"));
+    assert!(
+        assert_error(&r, StatusCode::BAD_REQUEST).contains("outboundConfig.baseNotifier.baseURI")
+    );
     let list = app
-        .admin("GET", &format!("{}/installed/search", base(&app).await), None)
+        .admin(
+            "GET",
+            &format!("{}/installed/search", base(&app).await),
+            None,
+        )
         .await;
     assert_eq!(list.body["totalResults"], 1, "no install went through");
 }
@@ -499,7 +657,10 @@ async fn one_row_two_apis() {
 
     // The v3 integration in the installed view: no inbound credential, no mappings.
     let shown = get(&app, &v3_id).await;
-    assert_eq!(shown["inboundConfig"], json!({"authentication": {"authType": "NONE"}, "mapAttributes": []}));
+    assert_eq!(
+        shown["inboundConfig"],
+        json!({"authentication": {"authType": "NONE"}, "mapAttributes": []})
+    );
     assert_eq!(shown["outboundConfig"]["mapAttributes"], json!([]));
     let n = &shown["outboundConfig"]["baseNotifier"];
     assert_eq!(n["baseURI"], v3["attributes"]["url"]);
@@ -509,7 +670,14 @@ async fn one_row_two_apis() {
     assert_eq!(shown["name"], "Made in v3");
 
     let page = app
-        .admin("GET", &format!("{}/installed/search?pageNo=1&pageSize=1&sortName=name", base(&app).await), None)
+        .admin(
+            "GET",
+            &format!(
+                "{}/installed/search?pageNo=1&pageSize=1&sortName=name",
+                base(&app).await
+            ),
+            None,
+        )
         .await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.text);
     assert_eq!(page.body["totalResults"], 2);
@@ -519,12 +687,23 @@ async fn one_row_two_apis() {
     assert_eq!(page.body["descendingOrder"], false);
     assert_eq!(page.body["results"][0]["name"], "Installed");
     let page2 = app
-        .admin("GET", &format!("{}/installed/search?pageNo=2&pageSize=1&sortName=name", base(&app).await), None)
+        .admin(
+            "GET",
+            &format!(
+                "{}/installed/search?pageNo=2&pageSize=1&sortName=name",
+                base(&app).await
+            ),
+            None,
+        )
         .await;
     assert_eq!(page2.body["results"][0]["id"], v3_id.as_str());
     assert_eq!(page2.body["nextPage"], false);
     let r = app
-        .admin("GET", &format!("{}/installed/search?pageNo=0", base(&app).await), None)
+        .admin(
+            "GET",
+            &format!("{}/installed/search?pageNo=0", base(&app).await),
+            None,
+        )
         .await;
     assert!(assert_error(&r, StatusCode::BAD_REQUEST).contains("pageNo"));
 
@@ -543,8 +722,14 @@ async fn one_row_two_apis() {
     let after = get(&app, &id).await;
     assert_eq!(after["name"], "Renamed in v3");
     assert_eq!(after["attributes"]["issueType"], "Bug");
-    assert_eq!(after["inboundConfig"]["authentication"]["authType"], "WEBHOOK");
-    assert_eq!(after["inboundConfig"]["mapAttributes"], made["inboundConfig"]["mapAttributes"]);
+    assert_eq!(
+        after["inboundConfig"]["authentication"]["authType"],
+        "WEBHOOK"
+    );
+    assert_eq!(
+        after["inboundConfig"]["mapAttributes"],
+        made["inboundConfig"]["mapAttributes"]
+    );
 
     // And an installed change shows through v3.
     let r = app
@@ -592,7 +777,11 @@ async fn password_and_api_secret_appear_in_no_answer_or_log() {
         "accessTokenURI": "https://desk.example.com/token"});
     let base = base(&app).await;
     let made = app
-        .admin("POST", &format!("{base}/install/CUSTOM"), Some(json!({"outboundConfig": {"baseNotifier": notifier}})))
+        .admin(
+            "POST",
+            &format!("{base}/install/CUSTOM"),
+            Some(json!({"outboundConfig": {"baseNotifier": notifier}})),
+        )
         .await;
     assert_eq!(made.status, StatusCode::OK, "{}", made.text);
     let id = made.body["id"].as_str().unwrap();
@@ -603,28 +792,54 @@ async fn password_and_api_secret_appear_in_no_answer_or_log() {
     for (method, path, body) in [
         ("GET", format!("{base}/installed/{id}"), None),
         ("GET", format!("{base}/installed/search"), None),
-        ("POST", format!("{base}/installed/{id}"), Some(json!({"outboundConfig": {"baseNotifier": notifier}}))),
+        (
+            "POST",
+            format!("{base}/installed/{id}"),
+            Some(json!({"outboundConfig": {"baseNotifier": notifier}})),
+        ),
         ("POST", format!("{base}/installed/{id}"), Some(refreshing)),
-        ("POST", format!("{base}/installed/{id}"), Some(json!({"outboundConfig": {"baseNotifier": {"baseURI": "http://169.254.169.254/", "password": pw}}}))),
+        (
+            "POST",
+            format!("{base}/installed/{id}"),
+            Some(
+                json!({"outboundConfig": {"baseNotifier": {"baseURI": "http://169.254.169.254/", "password": pw}}}),
+            ),
+        ),
         ("GET", format!("/v3/service-desk-integrations/{id}"), None),
     ] {
         let r = app.admin(method, &path, body).await;
-        assert!(r.status == StatusCode::OK || r.status == StatusCode::BAD_REQUEST, "{}", r.text);
+        assert!(
+            r.status == StatusCode::OK || r.status == StatusCode::BAD_REQUEST,
+            "{}",
+            r.text
+        );
         answers.push((r.text, path.starts_with("/api/")));
     }
     for (n, (text, installed_view)) in answers.iter().enumerate() {
         for canary in [&pw, &secret, &refresh] {
-            assert!(!text.contains(canary.as_str()), "answer {n} holds a credential: {text}");
+            assert!(
+                !text.contains(canary.as_str()),
+                "answer {n} holds a credential: {text}"
+            );
         }
         if *installed_view {
             let body: Value = serde_json::from_str(text).unwrap();
-            assert!(!has_credential_key(&body), "answer {n} has a credential field: {text}");
+            assert!(
+                !has_credential_key(&body),
+                "answer {n} has a credential field: {text}"
+            );
         }
     }
     let text = String::from_utf8_lossy(&logs.lock().unwrap()).into_owned();
-    assert!(text.contains(&format!("installed integration {id}")), "the capture works");
+    assert!(
+        text.contains(&format!("installed integration {id}")),
+        "the capture works"
+    );
     for canary in [&pw, &secret, &refresh] {
-        assert!(!text.contains(canary.as_str()), "a log line holds a credential");
+        assert!(
+            !text.contains(canary.as_str()),
+            "a log line holds a credential"
+        );
     }
 }
 

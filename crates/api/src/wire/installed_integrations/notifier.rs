@@ -183,7 +183,8 @@ impl Notifier {
         ty: &IntegrationType,
         current: Option<&Integration>,
     ) -> Result<Map<String, Value>, ApiError> {
-        let stored = |attr: &str| current.is_some_and(|c| c.secrets.contains_key(&format!("/{attr}")));
+        let stored =
+            |attr: &str| current.is_some_and(|c| c.secrets.contains_key(&format!("/{attr}")));
         let mut out = Map::new();
         let mut put = |attr: &str, v: &Option<String>| {
             if let Some(v) = v {
@@ -323,7 +324,12 @@ pub struct NotifierDto {
 impl NotifierDto {
     /// The notifier of integration `i`, from its attributes.
     pub fn new(i: &Integration) -> Self {
-        let s = |k: &str| i.attributes.get(k).and_then(Value::as_str).map(str::to_owned);
+        let s = |k: &str| {
+            i.attributes
+                .get(k)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
         let desk = s("authType");
         let (auth_type, grant_type) = match desk.as_deref() {
             Some("oauth2_client_credentials") => ("OAUTH2", Some("CLIENT_CREDENTIALS")),
