@@ -11,6 +11,7 @@ pub mod admin;
 pub mod catalog;
 pub mod entitlements;
 pub mod identities;
+pub mod installed_integrations;
 pub mod managed_clusters;
 pub mod oauth_clients;
 pub mod ops;
@@ -72,6 +73,21 @@ pub fn bind(operation: &str) -> Option<Bind> {
         },
         "getStatusCheckDetails" => |f| on(f, service_desk_config::get_status_check_details),
         "updateStatusCheckDetails" => |f| on(f, service_desk_config::update_status_check_details),
+        "installIntegration" => |f| on(f, installed_integrations::install_integration),
+        "getInstalledIntegration" => |f| on(f, installed_integrations::get_installed_integration),
+        "updateInstalledIntegration" => {
+            |f| on(f, installed_integrations::update_installed_integration)
+        }
+        "uninstallIntegration" => |f| on(f, installed_integrations::uninstall_integration),
+        "rotateInstalledIntegrationToken" => |f| {
+            on(
+                f,
+                installed_integrations::rotate_installed_integration_token,
+            )
+        },
+        "searchInstalledIntegrations" => {
+            |f| on(f, installed_integrations::search_installed_integrations)
+        }
         "createIdentity" => |f| on(f, admin::create_identity),
         "createIdentityPersonalAccessToken" => {
             |f| on(f, admin::create_identity_personal_access_token)

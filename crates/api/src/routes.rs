@@ -31,6 +31,8 @@ pub enum Family {
     V1,
     /// Gatehouse's own admin and test API, `/gatehouse/v1/...`.
     Gatehouse,
+    /// OpsRamp's installed-integration API, `/api/v2/tenants/{tenantId}/integrations/...`.
+    OpsRamp,
 }
 
 impl Family {
@@ -42,6 +44,7 @@ impl Family {
             Self::Beta => "beta",
             Self::V1 => "v1",
             Self::Gatehouse => "gatehouse",
+            Self::OpsRamp => "opsramp",
         }
     }
 }
@@ -126,6 +129,87 @@ const fn admin(method: &'static str, path: &'static str, id: &'static str) -> Op
     }
 }
 
+/// The installed-integration operations (OpsRamp's API, ADR 0008), with the SDIM routes'
+/// authority: ORG_ADMIN or SERVICE_DESK_ADMIN, and the service-desk-integration scopes.
+pub static OPSRAMP_OPERATIONS: &[Operation] = &[
+    opsramp(
+        "POST",
+        "/api/v2/tenants/{tenantId}/integrations/install/{intgId}",
+        "installIntegration",
+        "installIntegration",
+        MANAGE,
+    ),
+    opsramp(
+        "GET",
+        "/api/v2/tenants/{tenantId}/integrations/installed/search",
+        "searchInstalledIntegrations",
+        "searchInstalledIntegrations",
+        READ,
+    ),
+    opsramp(
+        "GET",
+        "/api/v2/tenants/{tenantId}/integrations/installed/{installedIntgId}",
+        "getInstalledIntegration",
+        "getInstalledIntegration",
+        READ,
+    ),
+    opsramp(
+        "POST",
+        "/api/v2/tenants/{tenantId}/integrations/installed/{installedIntgId}",
+        "updateInstalledIntegration",
+        "updateInstalledIntegration",
+        MANAGE,
+    ),
+    opsramp(
+        "DELETE",
+        "/api/v2/tenants/{tenantId}/integrations/installed/{installedIntgId}",
+        "uninstallIntegration",
+        "uninstallIntegration",
+        MANAGE,
+    ),
+    opsramp(
+        "POST",
+        "/api/v2/tenants/{tenantId}/integrations/installed/{installedIntgId}/uninstall",
+        "uninstallIntegrationByPost",
+        "uninstallIntegration",
+        MANAGE,
+    ),
+    opsramp(
+        "POST",
+        "/api/v2/tenants/{tenantId}/integrations/installed/{installedIntgId}/inbound/token",
+        "rotateInstalledIntegrationToken",
+        "rotateInstalledIntegrationToken",
+        MANAGE,
+    ),
+];
+
+const READ: &[&str] = &[
+    "idn:service-desk-integration:read",
+    "idn:service-desk-integration:manage",
+];
+const MANAGE: &[&str] = &["idn:service-desk-integration:manage"];
+
+const fn opsramp(
+    method: &'static str,
+    path: &'static str,
+    id: &'static str,
+    handler: &'static str,
+    scopes: &'static [&'static str],
+) -> Operation {
+    Operation {
+        family: Family::OpsRamp,
+        method,
+        path,
+        operation_id: id,
+        handler,
+        deprecated: false,
+        levels: Some(&["ORG_ADMIN", "SERVICE_DESK_ADMIN"]),
+        scopes: Some(scopes),
+        app_auth: false,
+        experimental_required: false,
+    }
+}
+
 fn method_filter(m: &str) -> MethodFilter {
     match m {
         "GET" => MethodFilter::GET,
@@ -163,9 +247,12 @@ async fn not_implemented(req: Request) -> ApiError {
     ApiError::NotImplemented(op)
 }
 
-/// Every routed operation: the spec's and Gatehouse's own.
+/// Every routed operation: the spec's, Gatehouse's own and the installed-integration API's.
 pub fn all_operations() -> impl Iterator<Item = &'static Operation> {
-    OPERATIONS.iter().chain(ADMIN_OPERATIONS.iter())
+    OPERATIONS
+        .iter()
+        .chain(ADMIN_OPERATIONS.iter())
+        .chain(OPSRAMP_OPERATIONS.iter())
 }
 
 /// True when `op` has a real handler.

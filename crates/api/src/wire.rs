@@ -6,6 +6,7 @@ pub mod access_request_status;
 pub mod access_requests;
 pub mod approvals;
 pub mod identities;
+pub mod installed_integrations;
 pub mod managed_clusters;
 pub mod oauth_clients;
 pub mod pats;

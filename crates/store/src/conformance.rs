@@ -8,6 +8,9 @@
 #[path = "conformance_tenant.rs"]
 mod tenant_checks;
 
+#[path = "conformance_installed.rs"]
+mod installed_checks;
+
 use crate::jobs::{self, JobState, NewJob, Retry};
 use crate::{oauth_clients, pats, service_desk, settings, tenants, Store, StoreError};
 use gatehouse_domain::Timestamp;
@@ -43,6 +46,7 @@ pub const CHECKS: &[&str] = &[
     "assignments_grant_list_revoke",
     "service_desk_round_trip",
     "service_desk_refusals",
+    "installed_integration_round_trip",
 ];
 
 /// Runs check `name` against `store`.
@@ -85,6 +89,9 @@ pub async fn run(name: &str, store: &Store) {
         "settings_upsert" => settings_upsert(store).await,
         "service_desk_round_trip" => service_desk_round_trip(store).await,
         "service_desk_refusals" => service_desk_refusals(store).await,
+        "installed_integration_round_trip" => {
+            installed_checks::installed_integration_round_trip(store).await
+        }
         other => panic!("no conformance check named {other}"),
     }
 }
@@ -591,6 +598,7 @@ fn integration(id: &str, name: &str, sources: &[&str]) -> service_desk::Integrat
         secrets: [("/password".to_owned(), "v1:abc".to_owned())].into(),
         created: T0,
         modified: T0,
+        installed: Default::default(),
     }
 }
 

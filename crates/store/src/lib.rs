@@ -27,6 +27,7 @@ pub mod conformance;
 pub mod entitlements;
 pub mod governance_groups;
 pub mod identities;
+pub mod installed_integrations;
 pub mod keys;
 pub mod listing;
 pub mod managed_clusters;

@@ -71,6 +71,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0009_service_desk_tickets.sql"),
         postgres: include_str!("../migrations/postgres/0009_service_desk_tickets.sql"),
     },
+    Migration {
+        version: 10,
+        name: "installed_integrations",
+        sqlite: include_str!("../migrations/sqlite/0010_installed_integrations.sql"),
+        postgres: include_str!("../migrations/postgres/0010_installed_integrations.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.

@@ -5,7 +5,11 @@
 //! current names (one query per page, plus one `in (…)` query for the managed sources). Its
 //! credentials never reach this module in clear: `attributes` is the masked document and
 //! `secrets` the sealed values by attribute pointer.
+//!
+//! The same row is an installed integration (ADR 0008): its installed-only columns are read here
+//! with the rest ([`Integration::installed`]) and written only by [`installed_integrations::put`].
 
+use crate::installed_integrations::{self, InboundAuth, Installed};
 use crate::{settings, Conn, Row, StoreError, Value};
 use gatehouse_domain::service_desk::StatusCheck;
 use gatehouse_domain::Timestamp;
@@ -79,14 +83,22 @@ pub struct Integration {
     pub created: Timestamp,
     /// Modified at.
     pub modified: Timestamp,
+    /// The installed-integration view's own parts (read here; written by
+    /// [`installed_integrations::put`], never by [`insert`] or [`update`]).
+    pub installed: Installed,
 }
 
-const SELECT: &str = "select i.id, i.tenant_id, i.name, i.description, i.type, i.owner_id, \
-    coalesce(o.display_name, o.name), i.cluster_id, cl.name, i.before_provisioning_rule, \
-    i.provisioning_config, i.attributes, i.secrets, i.created, i.modified \
-    from service_desk_integration i \
-    left join identity o on o.id = i.owner_id \
-    left join managed_cluster cl on cl.id = i.cluster_id";
+fn select() -> String {
+    format!(
+        "select i.id, i.tenant_id, i.name, i.description, i.type, i.owner_id, \
+         coalesce(o.display_name, o.name), i.cluster_id, cl.name, i.before_provisioning_rule, \
+         i.provisioning_config, i.attributes, i.secrets, i.created, i.modified, {} \
+         from service_desk_integration i \
+         left join identity o on o.id = i.owner_id \
+         left join managed_cluster cl on cl.id = i.cluster_id",
+        installed_integrations::COLUMNS
+    )
+}
 
 fn of(r: &Row) -> Result<Integration, StoreError> {
     let reference = |id: Option<String>, name: Option<String>| id.map(|id| Ref { id, name });
@@ -108,6 +120,7 @@ fn of(r: &Row) -> Result<Integration, StoreError> {
         secrets: r.json(12)?,
         created: r.ts(13)?,
         modified: r.ts(14)?,
+        installed: installed_integrations::of(r, 15)?,
     })
 }
 
@@ -149,7 +162,7 @@ fn with_sources(
 pub fn get(c: &mut dyn Conn, tenant_id: &str, id: &str) -> Result<Option<Integration>, StoreError> {
     let found = c
         .query_opt(
-            &format!("{SELECT} where i.tenant_id = $1 and i.id = $2"),
+            &format!("{} where i.tenant_id = $1 and i.id = $2", select()),
             &[tenant_id.into(), id.into()],
         )?
         .as_ref()
@@ -169,7 +182,7 @@ pub fn list(
     limit: i64,
 ) -> Result<Vec<Integration>, StoreError> {
     let mut params: Vec<Value> = vec![tenant_id.into()];
-    let mut sql = format!("{SELECT} where i.tenant_id = $1");
+    let mut sql = format!("{} where i.tenant_id = $1", select());
     if let Some(f) = filter {
         sql.push_str(" and ");
         sql.push_str(&f.sql);
@@ -365,12 +378,18 @@ pub fn update(c: &mut dyn Conn, i: &Integration) -> Result<bool, StoreError> {
     Ok(true)
 }
 
-/// Deletes an integration (its managed-source rows go with it). False when it did not exist.
+/// Deletes an integration (its managed-source rows go with it) and the OAuth client issued for
+/// its inbound calls, if any. False when it did not exist.
 pub fn delete(c: &mut dyn Conn, tenant_id: &str, id: &str) -> Result<bool, StoreError> {
-    Ok(c.execute(
+    let inbound = installed_integrations::inbound(c, tenant_id, id)?;
+    let deleted = c.execute(
         "delete from service_desk_integration where tenant_id = $1 and id = $2",
         &[tenant_id.into(), id.into()],
-    )? == 1)
+    )? == 1;
+    if let Some(InboundAuth::OAuth2 { client_id }) = inbound.map(|i| i.auth) {
+        crate::oauth_clients::delete(c, tenant_id, &client_id)?;
+    }
+    Ok(deleted)
 }
 
 /// The setting that holds a tenant's [`StatusCheck`].

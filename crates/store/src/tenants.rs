@@ -272,13 +272,14 @@ pub const TENANT_TABLES: &[TenantTable] = &[
     owned("service_desk_ticket"),
     owned("notification"),
     owned("idempotency_key"),
+    // Before the integrations: an installed integration refers to the OAuth client issued to it.
+    owned("oauth_client"),
     owned("service_desk_integration"),
     child(
         "service_desk_managed_source",
         "integration_id",
         "service_desk_integration",
     ),
-    owned("oauth_client"),
     TenantTable {
         name: "personal_access_token",
         scope: Scope::Tenant,

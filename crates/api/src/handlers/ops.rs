@@ -59,7 +59,7 @@ fn spec_texts(family: Family) -> &'static [&'static str] {
         Family::V1 => &[include_str!(
             "../../../../spec/sailpoint/subset-v1-paths.json"
         )],
-        Family::Gatehouse => &[],
+        Family::Gatehouse | Family::OpsRamp => &[],
     }
 }
 

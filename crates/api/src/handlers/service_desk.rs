@@ -70,7 +70,8 @@ pub static SORTERS: SortSpec = SortSpec {
     fields: &[("name", "lower(i.name)")],
 };
 
-fn not_found(id: &str) -> ApiError {
+/// 404 for integration `id`.
+pub(crate) fn not_found(id: &str) -> ApiError {
     ApiError::NotFound(format!("Service desk integration '{id}' was not found."))
 }
 
@@ -95,8 +96,9 @@ fn refused(r: Refusal, name: &str) -> ApiError {
 }
 
 /// The integration `draft` describes, replacing `current` (absent on create): attributes checked
-/// against the template, new credentials sealed, credentials sent as the mask kept.
-fn build(
+/// against the template, new credentials sealed, credentials sent as the mask kept. The installed
+/// integration API builds through it too, so both APIs check and seal alike.
+pub(crate) fn build(
     key: &SealKey,
     net: NetPolicy,
     tenant: &str,
@@ -142,11 +144,12 @@ fn build(
         secrets: sealed,
         created: current.map_or(now, |c| c.created),
         modified: now,
+        installed: current.map(|c| c.installed.clone()).unwrap_or_default(),
     })
 }
 
 /// Saves `i` when its name and references hold, and reads it back with the references' names.
-fn save(
+pub(crate) fn save(
     c: &mut dyn Conn,
     i: &Integration,
     insert: bool,
@@ -163,11 +166,12 @@ fn save(
 }
 
 /// Runs a write whose closure answers with a business outcome. A unique constraint that fires
-/// despite the checks (a concurrent write won) is a 400 conflict.
-async fn write(
+/// despite the checks (a concurrent write won) is a 400 conflict. A closure that answers `Err`
+/// must do so before it writes anything: the transaction commits either way.
+pub(crate) async fn write<T: Send + 'static>(
     state: &AppState,
-    f: impl FnOnce(&mut dyn Conn) -> Result<Result<Integration, ApiError>, StoreError> + Send + 'static,
-) -> Result<Integration, ApiError> {
+    f: impl FnOnce(&mut dyn Conn) -> Result<Result<T, ApiError>, StoreError> + Send + 'static,
+) -> Result<T, ApiError> {
     match state.store().write(f).await {
         Ok(outcome) => outcome,
         Err(StoreError::Conflict(_)) => Err(ApiError::conflict(
@@ -177,7 +181,8 @@ async fn write(
     }
 }
 
-fn key(state: &AppState) -> SealKey {
+/// The key integration credentials are sealed with.
+pub(crate) fn key(state: &AppState) -> SealKey {
     SealKey::derive(state.master_key(), SEAL_PURPOSE)
 }
 

@@ -52,7 +52,7 @@ impl Shape {
         match family {
             Family::V2024 => Self::Nested,
             Family::V1 => Self::NestedV1,
-            Family::V3 | Family::Beta | Family::Gatehouse => Self::Flat,
+            Family::V3 | Family::Beta | Family::Gatehouse | Family::OpsRamp => Self::Flat,
         }
     }
 

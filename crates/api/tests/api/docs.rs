@@ -19,7 +19,7 @@ fn render() -> String {
             Family::V2024 => op.path.trim_start_matches("/v2024").to_owned(),
             Family::Beta => op.path.trim_start_matches("/beta").to_owned(),
             Family::V1 => op.path.replacen("/v1", "", 1).replacen("/v2", " (v2)", 1),
-            Family::Gatehouse => op.path.to_owned(),
+            Family::Gatehouse | Family::OpsRamp => op.path.to_owned(),
         };
         let e = rows
             .entry((path, op.method))

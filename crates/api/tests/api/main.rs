@@ -16,6 +16,7 @@ mod catalog_fixtures;
 mod catalog_identities;
 mod catalog_sources;
 mod docs;
+mod installed_integrations;
 mod notifications;
 mod oauth_clients;
 mod pats;

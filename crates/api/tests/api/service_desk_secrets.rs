@@ -177,8 +177,9 @@ async fn sealed_credentials_do_not_open_elsewhere_or_when_tampered() {
 }
 
 /// Every log line of this test binary, at TRACE, from every crate (the `log` crate's records
-/// included).
-fn captured_logs() -> Arc<Mutex<Vec<u8>>> {
+/// included). Shared by every test that looks for secrets in the logs: a process has one global
+/// subscriber.
+pub fn captured_logs() -> Arc<Mutex<Vec<u8>>> {
     static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
     LOGS.get_or_init(|| {
         let buf = Arc::new(Mutex::new(Vec::new()));

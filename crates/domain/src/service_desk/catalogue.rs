@@ -11,6 +11,15 @@ const QUEUED_COMMITTED_FAILED: &str =
      (done: the change was made) or Failed (refused or cancelled). At least one status must map to \
      Committed. Statuses not listed count as Queued.";
 
+/// The OAuth 2.0 `authType` values: each needs a client id and secret (and, but for ServiceNow,
+/// whose token endpoint is known, a token URL). The same attribute names serve every type:
+/// `username`, `password`, `clientId`, `clientSecret`, `refreshToken`, `tokenUrl`.
+const OAUTH2: &[&str] = &[
+    "oauth2_client_credentials",
+    "oauth2_password",
+    "oauth2_refresh_token",
+];
+
 /// ServiceNow through its Table API (`POST /api/now/table/{ticketType}`).
 const SERVICENOW: IntegrationType = IntegrationType {
     name: "ServiceNow Service Desk",
@@ -28,10 +37,15 @@ const SERVICENOW: IntegrationType = IntegrationType {
         },
         Attribute {
             name: "authType",
-            kind: Kind::Choice(&["basic", "oauth2_password", "oauth2_refresh_token"]),
+            kind: Kind::Choice(&[
+                "basic",
+                "oauth2_client_credentials",
+                "oauth2_password",
+                "oauth2_refresh_token",
+            ]),
             need: Need::Required,
             default: Some(r#""basic""#),
-            description: "basic (user name and password), oauth2_password (OAuth 2.0 password grant) or oauth2_refresh_token (OAuth 2.0 refresh-token grant).",
+            description: "basic (user name and password), oauth2_client_credentials (OAuth 2.0 client-credentials grant), oauth2_password (OAuth 2.0 password grant) or oauth2_refresh_token (OAuth 2.0 refresh-token grant).",
         },
         Attribute {
             name: "username",
@@ -57,14 +71,14 @@ const SERVICENOW: IntegrationType = IntegrationType {
         Attribute {
             name: "clientId",
             kind: Kind::Account,
-            need: Need::When("authType", &["oauth2_password", "oauth2_refresh_token"]),
+            need: Need::When("authType", OAUTH2),
             default: None,
             description: "OAuth 2.0 client id (System OAuth > Application Registry).",
         },
         Attribute {
             name: "clientSecret",
             kind: Kind::Secret,
-            need: Need::When("authType", &["oauth2_password", "oauth2_refresh_token"]),
+            need: Need::When("authType", OAUTH2),
             default: None,
             description: "OAuth 2.0 client secret. Stored encrypted, never returned.",
         },
@@ -125,10 +139,10 @@ const JIRA: IntegrationType = IntegrationType {
         },
         Attribute {
             name: "authType",
-            kind: Kind::Choice(&["basic", "bearer"]),
+            kind: Kind::Choice(&["basic", "bearer", "oauth2_client_credentials"]),
             need: Need::Required,
             default: Some(r#""basic""#),
-            description: "basic (Cloud: account e-mail and API token) or bearer (Data Center: personal access token).",
+            description: "basic (Cloud: account e-mail and API token), bearer (Data Center: personal access token) or oauth2_client_credentials (Cloud service account: OAuth 2.0 client-credentials grant).",
         },
         Attribute {
             name: "username",
@@ -140,9 +154,30 @@ const JIRA: IntegrationType = IntegrationType {
         Attribute {
             name: "apiToken",
             kind: Kind::Secret,
-            need: Need::Required,
+            need: Need::When("authType", &["basic", "bearer"]),
             default: None,
             description: "The API token (Cloud) or personal access token (Data Center). Stored encrypted, never returned.",
+        },
+        Attribute {
+            name: "tokenUrl",
+            kind: Kind::Url,
+            need: Need::When("authType", &["oauth2_client_credentials"]),
+            default: None,
+            description: "The OAuth 2.0 token endpoint, e.g. https://auth.atlassian.com/oauth/token.",
+        },
+        Attribute {
+            name: "clientId",
+            kind: Kind::Account,
+            need: Need::When("authType", &["oauth2_client_credentials"]),
+            default: None,
+            description: "The OAuth 2.0 client id of the service account.",
+        },
+        Attribute {
+            name: "clientSecret",
+            kind: Kind::Secret,
+            need: Need::When("authType", &["oauth2_client_credentials"]),
+            default: None,
+            description: "The OAuth 2.0 client secret. Stored encrypted, never returned.",
         },
         Attribute {
             name: "projectKey",
@@ -187,24 +222,32 @@ const GENERIC: IntegrationType = IntegrationType {
         },
         Attribute {
             name: "authType",
-            kind: Kind::Choice(&["none", "basic", "bearer", "apiKey", "oauth2_client_credentials"]),
+            kind: Kind::Choice(&[
+                "none",
+                "basic",
+                "bearer",
+                "apiKey",
+                "oauth2_client_credentials",
+                "oauth2_password",
+                "oauth2_refresh_token",
+            ]),
             need: Need::Required,
             default: Some(r#""basic""#),
-            description: "none, basic (user name and password), bearer (a static token), apiKey (a key sent in a header) or oauth2_client_credentials.",
+            description: "none, basic (user name and password), bearer (a static token), apiKey (a key sent in a header), oauth2_client_credentials, oauth2_password or oauth2_refresh_token (the OAuth 2.0 grants).",
         },
         Attribute {
             name: "username",
             kind: Kind::Account,
-            need: Need::When("authType", &["basic"]),
+            need: Need::When("authType", &["basic", "oauth2_password"]),
             default: None,
-            description: "The user name for basic authentication.",
+            description: "The user name for basic authentication or the OAuth 2.0 password grant.",
         },
         Attribute {
             name: "password",
             kind: Kind::Secret,
-            need: Need::When("authType", &["basic"]),
+            need: Need::When("authType", &["basic", "oauth2_password"]),
             default: None,
-            description: "The password for basic authentication. Stored encrypted, never returned.",
+            description: "The password for basic authentication or the OAuth 2.0 password grant. Stored encrypted, never returned.",
         },
         Attribute {
             name: "token",
@@ -230,23 +273,30 @@ const GENERIC: IntegrationType = IntegrationType {
         Attribute {
             name: "tokenUrl",
             kind: Kind::Url,
-            need: Need::When("authType", &["oauth2_client_credentials"]),
+            need: Need::When("authType", OAUTH2),
             default: None,
             description: "The OAuth 2.0 token endpoint.",
         },
         Attribute {
             name: "clientId",
             kind: Kind::Account,
-            need: Need::When("authType", &["oauth2_client_credentials"]),
+            need: Need::When("authType", OAUTH2),
             default: None,
             description: "The OAuth 2.0 client id.",
         },
         Attribute {
             name: "clientSecret",
             kind: Kind::Secret,
-            need: Need::When("authType", &["oauth2_client_credentials"]),
+            need: Need::When("authType", OAUTH2),
             default: None,
             description: "The OAuth 2.0 client secret. Stored encrypted, never returned.",
+        },
+        Attribute {
+            name: "refreshToken",
+            kind: Kind::Secret,
+            need: Need::When("authType", &["oauth2_refresh_token"]),
+            default: None,
+            description: "The OAuth 2.0 refresh token. Stored encrypted, never returned.",
         },
         Attribute {
             name: "headers",
