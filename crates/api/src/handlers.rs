@@ -20,6 +20,7 @@ pub mod role_membership;
 pub mod roles;
 pub mod service_desk;
 pub mod service_desk_config;
+pub mod service_desk_webhook;
 pub mod sources;
 pub mod task_status;
 pub mod token;

@@ -284,6 +284,7 @@ pub fn router(state: AppState) -> Router {
     router
         .merge(handlers::ops::routes())
         .merge(handlers::token::routes())
+        .merge(handlers::service_desk_webhook::routes())
         .fallback(|| async { ApiError::NotFound("No route matches the requested path.".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .with_state(state)

@@ -57,16 +57,6 @@ pub struct Loaded {
     pub secrets: Vec<String>,
 }
 
-/// The inbound and outbound mappings of an integration.
-fn mappings(
-    c: &mut dyn Conn,
-    tenant_id: &str,
-    integration_id: &str,
-) -> Result<(Vec<MapAttribute>, Vec<MapAttribute>), StoreError> {
-    let _ = (c, tenant_id, integration_id);
-    Ok((Vec::new(), Vec::new()))
-}
-
 /// Replaces every credential in `message` by the mask.
 pub fn scrub(message: &str, secrets: &[String]) -> String {
     let mut out = message.to_owned();
@@ -154,13 +144,14 @@ impl Desks {
                     return Ok(None);
                 };
                 let check = service_desk::status_check(c, &t)?;
-                let (inbound, outbound) = mappings(c, &t, &i)?;
-                Ok(Some((integration, check, inbound, outbound)))
+                Ok(Some((integration, check)))
             })
             .await?;
-        let Some((integration, check, inbound, outbound)) = found else {
+        let Some((integration, check)) = found else {
             return Ok(None);
         };
+        let inbound = integration.installed.inbound.map_attributes.clone();
+        let outbound = integration.installed.outbound_map_attributes.clone();
         let flavor = Flavor::of_type(&integration.type_name).ok_or_else(|| {
             JobError::Fail(format!(
                 "the integration's type {} has no protocol",

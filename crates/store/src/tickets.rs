@@ -435,3 +435,25 @@ pub fn settle(
     }
     Ok(changed)
 }
+
+/// Records the desk's status of an open ticket, as a webhook reported it, without scheduling a
+/// check (the polling chain goes on by itself).
+pub fn seen(
+    c: &mut dyn Conn,
+    tenant_id: &str,
+    request_id: &str,
+    desk_status: &str,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    Ok(c.execute(
+        "update service_desk_ticket set checked = $3, desk_status = $4 \
+         where tenant_id = $1 and request_id = $2 and phase <> 'DONE' \
+         and (desk_status is null or desk_status <> $4)",
+        &[
+            tenant_id.into(),
+            request_id.into(),
+            now.into(),
+            desk_status.into(),
+        ],
+    )? > 0)
+}

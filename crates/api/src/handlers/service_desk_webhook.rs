@@ -22,8 +22,8 @@ use gatehouse_desk::protocol::{webhook_keys, webhook_status};
 use gatehouse_domain::service_desk::mapping::{inbound_status, ticket_status};
 use gatehouse_domain::{Clock, SystemClock};
 use gatehouse_store::installed_integrations::{self, InboundAuth};
-use gatehouse_store::tickets::{self, Phase};
 use gatehouse_store::runner::JobError;
+use gatehouse_store::tickets::{self, Phase};
 use serde_json::{json, Value};
 
 /// The webhook route (its own authentication: the desk is not a Gatehouse user).
@@ -35,9 +35,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn unauthorized() -> ApiError {
-    ApiError::Unauthorized(
-        "The webhook credential of this integration is missing or wrong.".into(),
-    )
+    ApiError::Unauthorized("The webhook credential of this integration is missing or wrong.".into())
 }
 
 fn not_found() -> ApiError {
@@ -49,11 +47,19 @@ fn job_error(e: JobError) -> ApiError {
 }
 
 /// Checks the bearer credential of an inbound call against the integration's inbound auth.
-fn check_credential(state: &AppState, tenant: &str, auth: &InboundAuth, headers: &HeaderMap) -> Result<(), ApiError> {
+fn check_credential(
+    state: &AppState,
+    tenant: &str,
+    auth: &InboundAuth,
+    headers: &HeaderMap,
+) -> Result<(), ApiError> {
     let presented = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .ok_or_else(unauthorized)?;
@@ -90,11 +96,12 @@ pub async fn receive_service_desk_webhook(
         .await?
         .ok_or_else(not_found)?;
     check_credential(&state, &tenant, &inbound.auth, &headers)?;
-    let payload: Value = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::bad_request(format!("The webhook body is not JSON: {e}"))
-    })?;
+    let payload: Value = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("The webhook body is not JSON: {e}")))?;
     if !payload.is_object() {
-        return Err(ApiError::bad_request("The webhook body must be a JSON object."));
+        return Err(ApiError::bad_request(
+            "The webhook body must be a JSON object.",
+        ));
     }
     let loaded = state
         .desks()
@@ -120,7 +127,9 @@ pub async fn receive_service_desk_webhook(
             Ok(None)
         })
         .await?
-        .ok_or_else(|| ApiError::NotFound("No ticket of this integration matches the webhook.".into()))?;
+        .ok_or_else(|| {
+            ApiError::NotFound("No ticket of this integration matches the webhook.".into())
+        })?;
     let desk_status = webhook_status(&loaded.link, &payload);
     let status = match inbound_status(&loaded.inbound, &payload) {
         Some(v) => ticket_status(&v).ok_or_else(|| {

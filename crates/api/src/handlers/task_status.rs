@@ -108,6 +108,10 @@ fn describe(kind: &str) -> (&'static str, &'static str) {
             "Service Desk Ticket",
             "Opens the service-desk ticket that provisions an approved request on a desk-managed source.",
         ),
+        "service_desk_status_check" => (
+            "Service Desk Status Check",
+            "Reads the status of an open service-desk ticket; Committed completes its request, Failed fails it.",
+        ),
         _ => ("Background Job", "A background job of Gatehouse."),
     }
 }

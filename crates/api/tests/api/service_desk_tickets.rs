@@ -541,3 +541,203 @@ async fn no_provisioning_requests_lets_the_same_item_be_asked_again_while_its_ti
         r.text
     );
 }
+
+/// Serves the app on 127.0.0.1 (the desks call the webhook over real HTTP). Returns its base URL.
+async fn serve(app: &TestApp) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let service = gatehouse_api::app(app.state.clone());
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            axum::ServiceExt::<axum::extract::Request>::into_make_service(service),
+        )
+        .await
+        .unwrap();
+    });
+    url
+}
+
+/// Sets the integration's inbound side through the installed-integration API; returns the
+/// response's `inboundConfig.authentication`.
+async fn inbound(app: &TestApp, s: &Setup, config: Value) -> Value {
+    let t = tenant(app).await;
+    let r = app
+        .admin(
+            "POST",
+            &format!(
+                "/api/v2/tenants/{t}/integrations/installed/{}",
+                s.integration
+            ),
+            Some(json!({"inboundConfig": config})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    r.body["inboundConfig"]["authentication"].clone()
+}
+
+async fn webhook_url(app: &TestApp, s: &Setup, base: &str) -> String {
+    format!(
+        "{base}/api/v2/tenants/{}/integrations/installed/{}/webhook",
+        tenant(app).await,
+        s.integration
+    )
+}
+
+#[tokio::test]
+async fn jira_ticket_done_completes_the_request_through_the_webhook() {
+    let app = desk_app().await;
+    let s = setup(&app, Flavor::Jira).await;
+    let auth = inbound(&app, &s, json!({"authentication": {"authType": "WEBHOOK"}})).await;
+    let token = auth["token"].as_str().unwrap().to_owned();
+    let base = serve(&app).await;
+    s.desk
+        .set_webhook(&webhook_url(&app, &s, &base).await, &token);
+    let id = approved(&app, &s, &s.w.staff).await;
+    let t = s.desk.tickets()[0].clone();
+
+    // In progress: recorded, nothing else changes.
+    s.desk.set_status(&t.id, "In Progress");
+    assert_eq!(
+        s.desk.wait_for_webhooks(1, Duration::from_secs(5)).await,
+        vec![200]
+    );
+    assert_eq!(
+        ticket(&app, &id).await.desk_status.as_deref(),
+        Some("In Progress")
+    );
+    assert_eq!(stored_request(&app, &id).await.stage, Stage::Ticket);
+    // Done at the desk: the webhook completes the request at once, without polling.
+    s.desk.set_status(&t.id, "Done");
+    assert_eq!(
+        s.desk.wait_for_webhooks(2, Duration::from_secs(5)).await,
+        vec![200, 200]
+    );
+    let r = stored_request(&app, &id).await;
+    assert_eq!((r.stage, r.state), (Stage::Done, State::RequestCompleted));
+    assert!(holds(&app, &s.w.rita.id, &s.w.staff).await);
+    // The same delivery again changes nothing.
+    s.desk.set_status(&t.id, "Done");
+    assert_eq!(
+        s.desk
+            .wait_for_webhooks(3, Duration::from_secs(5))
+            .await
+            .len(),
+        3
+    );
+    assert_eq!(stored_request(&app, &id).await, r);
+    let r_done = r;
+
+    // Over the API: a wrong token is 401, an unknown ticket 404, a bad body 400.
+    let url = format!(
+        "/api/v2/tenants/{}/integrations/installed/{}/webhook",
+        tenant(&app).await,
+        s.integration
+    );
+    let event = |key: &str| json!({"webhookEvent": "jira:issue_updated", "issue": {"id": key, "key": key, "fields": {"status": {"name": "Done"}}}});
+    let refused = |r: &Reply| {
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
+        assert!(
+            r.body["error"]
+                .as_str()
+                .unwrap()
+                .contains("webhook credential"),
+            "{}",
+            r.text
+        );
+    };
+    refused(
+        &app.call("POST", &url, Some("not-the-token"), Some(event(&t.id)))
+            .await,
+    );
+    refused(&app.call("POST", &url, None, Some(event(&t.id))).await);
+    let r = app
+        .call("POST", &url, Some(&token), Some(event("99999")))
+        .await;
+    assert_error(&r, StatusCode::NOT_FOUND);
+    let r = app
+        .call(
+            "POST",
+            &url,
+            Some(&token),
+            Some(json!({"issue": {"id": t.id}})),
+        )
+        .await;
+    assert_error(&r, StatusCode::BAD_REQUEST);
+    let r = app.call("POST", &url, Some(&token), Some(json!([1]))).await;
+    assert_error(&r, StatusCode::BAD_REQUEST);
+    let other = url.replace(&s.integration, "0123456789abcdef0123456789abcdef");
+    let r = app
+        .call("POST", &other, Some(&token), Some(event(&t.id)))
+        .await;
+    assert_error(&r, StatusCode::NOT_FOUND);
+    // An admin's own token is not the webhook credential.
+    refused(
+        &app.call(
+            "POST",
+            &url,
+            Some(&app.admin_token.clone()),
+            Some(event(&t.id)),
+        )
+        .await,
+    );
+    assert_eq!(stored_request(&app, &id).await, r_done);
+}
+
+#[tokio::test]
+async fn generic_desk_webhook_read_through_inbound_mappings_with_oauth2() {
+    let app = desk_app().await;
+    let s = setup(&app, Flavor::Generic).await;
+    let auth = inbound(
+        &app,
+        &s,
+        json!({
+            "authentication": {"authType": "OAUTH2"},
+            "mapAttributes": [{
+                "name": "Status", "tenantAttrName": "ticket.status", "entityType": "SERVICEREQUEST",
+                "thirdPartyEntityType": "TICKET",
+                "attrValues": [
+                    {"attrValue": "Open", "thirdPartyAttrValue": "triage"},
+                    {"attrValue": "Closed", "thirdPartyAttrValue": "shipped"},
+                    {"attrValue": "Cancelled", "tenantAttrValue": "wontdo"}
+                ]
+            }]
+        }),
+    )
+    .await;
+    let (client, secret) = (
+        auth["clientId"].as_str().unwrap().to_owned(),
+        auth["clientSecret"].as_str().unwrap().to_owned(),
+    );
+    let token = app.token(&client, &secret).await;
+    let base = serve(&app).await;
+    s.desk
+        .set_webhook(&webhook_url(&app, &s, &base).await, &token);
+
+    let id = approved(&app, &s, &s.w.staff).await;
+    let first = s.desk.tickets()[0].clone();
+    // "shipped" maps to Closed, which is Committed.
+    s.desk.set_status(&first.id, "shipped");
+    assert_eq!(
+        s.desk.wait_for_webhooks(1, Duration::from_secs(5)).await,
+        vec![200]
+    );
+    assert_eq!(
+        stored_request(&app, &id).await.state,
+        State::RequestCompleted
+    );
+
+    // "wontdo" maps to Cancelled, which is Failed.
+    let item = entitlement(&app, &s.source, "Lab", "cn=lab").await;
+    let id2 = approved(&app, &s, &item).await;
+    let second = s.desk.tickets()[1].clone();
+    s.desk.set_status(&second.id, "wontdo");
+    assert_eq!(
+        s.desk.wait_for_webhooks(2, Duration::from_secs(5)).await,
+        vec![200, 200]
+    );
+    let r = stored_request(&app, &id2).await;
+    assert_eq!(r.state, State::ProvisioningFailed);
+    assert!(r.error_messages.unwrap().to_string().contains("wontdo"));
+    assert!(!holds(&app, &s.w.rita.id, &item).await);
+}
