@@ -122,13 +122,13 @@ const SERVICENOW: IntegrationType = IntegrationType {
     ],
 };
 
-/// Jira (Cloud or Data Center) through its REST API (`POST /rest/api/2/issue`).
+/// Jira (Cloud or Data Center) through its REST API v3 (`POST /rest/api/3/issue`).
 const JIRA: IntegrationType = IntegrationType {
     name: "Jira Service Desk",
     type_name: "JiraSDIM",
     aliases: &[],
     script_name: "jira",
-    description: "Opens a Jira issue (REST API v2) for each manual change and polls its status.",
+    description: "Opens a Jira issue (REST API v3) for each manual change, labelled with its correlation id, and polls its status.",
     attributes: &[
         Attribute {
             name: "url",
@@ -310,9 +310,23 @@ const GENERIC: IntegrationType = IntegrationType {
             kind: Kind::Request,
             need: Need::Required,
             default: Some(
-                r#"{"method":"POST","path":"/tickets","body":{"summary":"${summary}","description":"${description}","requester":"${requesterName}"}}"#,
+                r#"{"method":"POST","path":"/tickets","body":{"summary":"${summary}","description":"${description}","requester":"${requesterName}","correlationId":"${correlationId}"}}"#,
             ),
-            description: "How a ticket is opened: method, path and JSON body; strings in the body may hold the placeholders ${summary}, ${description}, ${requesterName}, ${identityName}, ${sourceName} and ${requestId}.",
+            description: "How a ticket is opened: method, path and JSON body; strings in the body may hold the placeholders ${summary}, ${description}, ${requesterName}, ${identityName}, ${sourceName}, ${itemName}, ${itemType}, ${operation}, ${requestId} and ${correlationId}. The request also carries the correlation id as the Idempotency-Key header.",
+        },
+        Attribute {
+            name: "lookupRequest",
+            kind: Kind::Request,
+            need: Need::Optional,
+            default: Some(r#"{"method":"GET","path":"/tickets?correlationId=${correlationId}"}"#),
+            description: "How a ticket is found by its correlation id before a create is retried (so a lost answer never opens a second ticket); the path may hold ${correlationId}. Without it, retries rely on the Idempotency-Key header.",
+        },
+        Attribute {
+            name: "lookupIdPointer",
+            kind: Kind::Pointer,
+            need: Need::Optional,
+            default: Some(r#""/items/0/id""#),
+            description: "JSON Pointer to the found ticket's id in the lookup response.",
         },
         Attribute {
             name: "ticketIdPointer",
