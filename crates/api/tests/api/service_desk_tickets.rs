@@ -746,3 +746,54 @@ async fn generic_desk_webhook_read_through_inbound_mappings_with_oauth2() {
     assert!(r.error_messages.unwrap().to_string().contains("wontdo"));
     assert!(!holds(&app, &s.w.rita.id, &item).await);
 }
+
+#[tokio::test]
+async fn desk_credentials_appear_in_no_log_error_or_task() {
+    let logs = crate::service_desk_secrets::captured_logs();
+    let app = desk_app().await;
+    let s = setup(&app, Flavor::ServiceNow).await;
+    let c = s.desk.credentials();
+    // The desk fails twice with 500s, then refuses (400).
+    s.desk.fail_next(2, Fault::Status(500));
+    s.desk.fail_next(1, Fault::Status(400));
+    let id = approved(&app, &s, &s.w.staff).await;
+    until_done(&app, &id, 24).await;
+    let r = stored_request(&app, &id).await;
+    assert_eq!(r.state, State::ProvisioningFailed, "{r:?}");
+    let error = r.error_messages.unwrap().to_string();
+    assert!(error.contains("answered 400"), "{error}");
+    // A second item: the token endpoint refuses the credentials.
+    let item = entitlement(&app, &s.source, "Archive", "cn=archive").await;
+    s.desk.expire_tokens();
+    s.desk.fail_token_endpoint_next(1, Fault::Status(401));
+    let id2 = approved(&app, &s, &item).await;
+    let r2 = stored_request(&app, &id2).await;
+    assert_eq!(r2.state, State::ProvisioningFailed, "{r2:?}");
+    let error2 = r2.error_messages.unwrap().to_string();
+    assert!(error2.contains("token endpoint"), "{error2}");
+
+    let mut seen = String::from_utf8_lossy(&logs.lock().unwrap()).into_owned();
+    seen.push_str(&error);
+    seen.push_str(&error2);
+    seen.push_str(&format!(
+        "{:?}{:?}",
+        ticket(&app, &id).await,
+        ticket(&app, &id2).await
+    ));
+    let mut tasks = String::new();
+    for family in ["/v2024/task-status", "/task-status/v1"] {
+        let t = app
+            .call("GET", family, Some(&app.admin_token.clone()), None)
+            .await;
+        assert_eq!(t.status, StatusCode::OK, "{}", t.text);
+        tasks.push_str(&t.text);
+    }
+    assert!(
+        tasks.contains("answered 500"),
+        "failed attempts show in the task: {tasks}"
+    );
+    seen.push_str(&tasks);
+    for secret in [&c.password, &c.client_secret] {
+        assert!(!seen.contains(secret.as_str()), "{secret} leaked");
+    }
+}
