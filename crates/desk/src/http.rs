@@ -293,3 +293,31 @@ impl Http {
         Ok(Reply { status, body })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    #[tokio::test]
+    async fn the_resolver_drops_forbidden_addresses() {
+        let refused = GuardedResolver(NetPolicy::default())
+            .resolve(Name::from_str("localhost").unwrap())
+            .await;
+        let e = refused
+            .err()
+            .expect("loopback is refused without allow_private");
+        assert!(
+            e.to_string().contains("no address Gatehouse may call"),
+            "{e}"
+        );
+        let allowed: Vec<SocketAddr> = GuardedResolver(NetPolicy {
+            allow_private: true,
+        })
+        .resolve(Name::from_str("localhost").unwrap())
+        .await
+        .unwrap()
+        .collect();
+        assert!(allowed.iter().all(|a| a.ip().is_loopback()) && !allowed.is_empty());
+    }
+}

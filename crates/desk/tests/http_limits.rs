@@ -1,0 +1,164 @@
+//! The guarded outbound client against servers on 127.0.0.1: no redirects are followed, responses
+//! over the cap are refused (with and without a length), slow answers time out, and the resolver
+//! drops every address the network policy forbids.
+
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use gatehouse_desk::http::{Call, CallError, DeskConfig, Http};
+use gatehouse_domain::net_guard::NetPolicy;
+use reqwest::Method;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+async fn serve(router: Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    url
+}
+
+fn client(allow_private: bool) -> Http {
+    Http::new(DeskConfig {
+        net: NetPolicy { allow_private },
+        connect_timeout: Duration::from_secs(1),
+        total_timeout: Duration::from_millis(800),
+        max_response_bytes: 64 * 1024,
+        per_link_concurrency: 2,
+    })
+}
+
+#[tokio::test]
+async fn redirects_are_not_followed() {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let h = hits.clone();
+    let url = serve(
+        Router::new()
+            .route(
+                "/start",
+                get(|| async {
+                    (StatusCode::FOUND, [(header::LOCATION, "/target")]).into_response()
+                }),
+            )
+            .route(
+                "/target",
+                get(move || {
+                    h.fetch_add(1, Ordering::SeqCst);
+                    async { "reached" }
+                }),
+            ),
+    )
+    .await;
+    let e = client(true)
+        .send(Call::new(Method::GET, format!("{url}/start")))
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), Some(302), "{e}");
+    assert!(!e.is_transient());
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        0,
+        "the redirect target was never called"
+    );
+}
+
+#[tokio::test]
+async fn responses_over_the_cap_are_refused() {
+    let big = "x".repeat(200 * 1024);
+    let b2 = big.clone();
+    let url = serve(
+        Router::new()
+            .route("/sized", get(move || async move { big }))
+            .route(
+                "/chunked",
+                get(move || async move {
+                    let chunks: Vec<Result<String, std::io::Error>> = b2
+                        .as_bytes()
+                        .chunks(1024)
+                        .map(|c| Ok(String::from_utf8_lossy(c).into_owned()))
+                        .collect();
+                    axum::body::Body::from_stream(futures_util::stream::iter(chunks))
+                }),
+            )
+            .route("/small", get(|| async { "{}" })),
+    )
+    .await;
+    let http = client(true);
+    for path in ["/sized", "/chunked"] {
+        let e = http
+            .send(Call::new(Method::GET, format!("{url}{path}")))
+            .await
+            .unwrap_err();
+        assert!(matches!(e, CallError::TooLarge(..)), "{path}: {e}");
+    }
+    let ok = http
+        .send(Call::new(Method::GET, format!("{url}/small")))
+        .await
+        .unwrap();
+    assert_eq!(ok.body, b"{}");
+}
+
+#[tokio::test]
+async fn a_slow_answer_times_out_as_a_transient_fault() {
+    let url = serve(Router::new().route(
+        "/slow",
+        get(|| async {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            "late"
+        }),
+    ))
+    .await;
+    let started = std::time::Instant::now();
+    let e = client(true)
+        .send(Call::new(Method::GET, format!("{url}/slow")))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, CallError::Timeout(_)), "{e}");
+    assert!(e.is_transient());
+    assert!(started.elapsed() < Duration::from_secs(3));
+}
+
+#[tokio::test]
+async fn loopback_and_metadata_are_refused_unless_allowed() {
+    let url = serve(Router::new().route("/", get(|| async { "{}" }))).await;
+    let e = client(false)
+        .send(Call::new(Method::GET, format!("{url}/")))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, CallError::Refused(_)), "{e}");
+    for hostile in [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[fd00:ec2::254]/",
+        "http://metadata.google.internal/",
+    ] {
+        let e = client(true)
+            .send(Call::new(Method::GET, hostile.into()))
+            .await
+            .unwrap_err();
+        assert!(matches!(e, CallError::Refused(_)), "{hostile}: {e}");
+    }
+    assert!(client(true)
+        .send(Call::new(Method::GET, format!("{url}/")))
+        .await
+        .is_ok());
+}
+
+#[tokio::test]
+async fn retry_after_in_seconds_and_as_a_date() {
+    let mut h = reqwest::header::HeaderMap::new();
+    h.insert(reqwest::header::RETRY_AFTER, "120".parse().unwrap());
+    assert_eq!(gatehouse_desk::http::retry_after_ms(&h, 0), Some(120_000));
+    h.insert(
+        reqwest::header::RETRY_AFTER,
+        "Sun, 06 Nov 1994 08:49:37 GMT".parse().unwrap(),
+    );
+    let at = 784_111_777_000_i64;
+    assert_eq!(
+        gatehouse_desk::http::retry_after_ms(&h, at - 30_000),
+        Some(30_000)
+    );
+    h.insert(reqwest::header::RETRY_AFTER, "soon".parse().unwrap());
+    assert_eq!(gatehouse_desk::http::retry_after_ms(&h, 0), None);
+}
