@@ -38,7 +38,7 @@ pub struct ApiConfig {
     pub task_retention_strict: bool,
     /// Which networks tenant-supplied URLs (service desks, token endpoints) may reach.
     pub net: gatehouse_domain::net_guard::NetPolicy,
-    /// Limits of calls to service desks (their network policy is `net`).
+    /// Limits of calls to service desks (what they may reach is `net`).
     pub desk: gatehouse_desk::DeskConfig,
 }
 
@@ -90,10 +90,8 @@ impl AppState {
             store.clone(),
             clock.clone(),
             &master_key,
-            gatehouse_desk::DeskConfig {
-                net: config.net,
-                ..config.desk
-            },
+            config.net,
+            config.desk,
         ));
         let mut handlers = access_requests::handlers::all(&store, &clock);
         handlers.extend(gatehouse_desk::handlers(&desks));

@@ -17,8 +17,6 @@ use std::time::Duration;
 /// Limits of outbound calls.
 #[derive(Clone, Copy, Debug)]
 pub struct DeskConfig {
-    /// Which networks may be reached.
-    pub net: NetPolicy,
     /// Connect timeout.
     pub connect_timeout: Duration,
     /// Total timeout of one request (connect, send, read the whole response).
@@ -32,7 +30,6 @@ pub struct DeskConfig {
 impl Default for DeskConfig {
     fn default() -> Self {
         Self {
-            net: NetPolicy::default(),
             connect_timeout: Duration::from_secs(5),
             total_timeout: Duration::from_secs(30),
             max_response_bytes: 1024 * 1024,
@@ -178,6 +175,7 @@ impl Resolve for GuardedResolver {
 #[derive(Clone)]
 pub struct Http {
     client: reqwest::Client,
+    net: NetPolicy,
     config: DeskConfig,
 }
 
@@ -201,18 +199,22 @@ pub fn retry_after_ms(headers: &HeaderMap, now_unix_ms: i64) -> Option<i64> {
 }
 
 impl Http {
-    /// A client with `config`'s limits.
-    pub fn new(config: DeskConfig) -> Self {
+    /// A client that reaches what `net` allows, with `config`'s limits.
+    pub fn new(net: NetPolicy, config: DeskConfig) -> Self {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .connect_timeout(config.connect_timeout)
             .timeout(config.total_timeout)
-            .dns_resolver(Arc::new(GuardedResolver(config.net)))
+            .dns_resolver(Arc::new(GuardedResolver(net)))
             .user_agent(concat!("Gatehouse/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("the HTTP client builds with static settings");
-        Self { client, config }
+        Self {
+            client,
+            net,
+            config,
+        }
     }
 
     /// The limits.
@@ -222,7 +224,7 @@ impl Http {
 
     /// Sends `call`; a non-2xx answer is a [`CallError::Status`].
     pub async fn send(&self, call: Call) -> Result<Reply, CallError> {
-        let url = check_url(&call.url, self.config.net)
+        let url = check_url(&call.url, self.net)
             .map_err(|e| CallError::Refused(format!("not a URL Gatehouse may call: {e}")))?;
         let what = format!("{} {}", call.method, describe(&url));
         let mut req = self.client.request(call.method, url);

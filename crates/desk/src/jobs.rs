@@ -17,9 +17,10 @@
 use crate::auth::{Auth, TokenCache};
 use crate::http::{DeskConfig, Http};
 use crate::protocol::{Content, Ctx, DeskTicket, Flavor, Link};
+use gatehouse_domain::net_guard::NetPolicy;
 use gatehouse_domain::sealed::SealKey;
 use gatehouse_domain::service_desk::mapping::{
-    inbound_status, outbound_fields, ticket_status, MapAttribute,
+    outbound_fields, ticket_status, MapAttribute, SERVICE_REQUEST,
 };
 use gatehouse_domain::service_desk::{seal_context, SEAL_PURPOSE};
 use gatehouse_domain::Clock;
@@ -70,17 +71,12 @@ pub fn scrub(message: &str, secrets: &[String]) -> String {
 /// mapping when one translates it, else through the integration's `statusMap`; unknown values
 /// are `Queued`.
 pub fn sailpoint_status(loaded: &Loaded, desk_status: &str) -> &'static str {
-    let probe = serde_json::json!({ "__status": desk_status });
-    let via_mapping = loaded
+    let mapped = loaded
         .inbound
         .iter()
-        .filter(|m| m.entity_type == "SERVICEREQUEST" && m.name == "Status")
-        .map(|m| MapAttribute {
-            third_party_attr_name: "__status".into(),
-            ..m.clone()
-        })
-        .collect::<Vec<_>>();
-    if let Some(s) = inbound_status(&via_mapping, &probe).and_then(|v| ticket_status(&v)) {
+        .filter(|m| m.entity_type == SERVICE_REQUEST && m.name == "Status")
+        .find_map(|m| ticket_status(m.from_desk(desk_status)));
+    if let Some(s) = mapped {
         return s;
     }
     match loaded
@@ -101,12 +97,18 @@ pub fn sailpoint_status(loaded: &Loaded, desk_status: &str) -> &'static str {
 
 impl Desks {
     /// The shared state of the ticket jobs.
-    pub fn new(store: Store, clock: Arc<dyn Clock>, master_key: &[u8], config: DeskConfig) -> Self {
+    pub fn new(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        master_key: &[u8],
+        net: NetPolicy,
+        config: DeskConfig,
+    ) -> Self {
         Self {
             store,
             clock,
             seal: SealKey::derive(master_key, SEAL_PURPOSE),
-            http: Http::new(config),
+            http: Http::new(net, config),
             tokens: TokenCache::default(),
             links: Mutex::new(HashMap::new()),
         }
@@ -199,6 +201,27 @@ impl Desks {
         }))
     }
 
+    /// Loads integration `integration` for the ticket of request `id`. When it is gone, or cannot
+    /// call its desk (a permanent fault), the ticket fails (and the request with it) and the
+    /// answer is `None`; a passing fault is returned for the job to retry.
+    async fn load_or_fail(
+        &self,
+        tenant: &str,
+        id: &str,
+        integration: &str,
+    ) -> Result<Option<Loaded>, JobError> {
+        let why = match self.load(tenant, integration).await {
+            Ok(Some(loaded)) => return Ok(Some(loaded)),
+            Ok(None) => "The service-desk integration was deleted.".to_owned(),
+            Err(JobError::Fail(why)) => {
+                format!("The service-desk integration cannot be used: {why}.")
+            }
+            Err(passing) => return Err(passing),
+        };
+        self.settle(tenant, id, "Failed", None, &why).await?;
+        Ok(None)
+    }
+
     async fn open_ticket(&self, job: &Job, tenant: String, id: String) -> Result<(), JobError> {
         let now = self.clock.now();
         let (t, i) = (tenant.clone(), id.clone());
@@ -209,18 +232,11 @@ impl Desks {
         else {
             return Ok(());
         };
-        let Some(loaded) = self.load(&tenant, &work.integration_id).await? else {
-            return self
-                .settle(
-                    &tenant,
-                    &id,
-                    "Failed",
-                    None,
-                    "The service-desk integration was deleted.",
-                )
-                .await;
+        let integration = work.ticket.integration_id.clone();
+        let Some(loaded) = self.load_or_fail(&tenant, &id, &integration).await? else {
+            return Ok(());
         };
-        let pool = self.permit_pool(&work.integration_id);
+        let pool = self.permit_pool(&integration);
         let _permit = pool
             .acquire()
             .await
@@ -418,31 +434,32 @@ impl Desks {
             return Ok(());
         }
         let now = self.clock.now();
-        if ticket.check_until.is_some_and(|u| now > u) {
-            let days = self
-                .store
-                .read({
-                    let t = tenant.clone();
-                    move |c| service_desk::status_check(c, &t)
-                })
-                .await?
-                .max_days;
+        if let (Some(until), Some(opened)) = (ticket.check_until, ticket.opened) {
+            if now <= until {
+                return self.check_open(tenant, id, ticket).await;
+            }
+            let days = (until.0 - opened.0) / 86_400_000;
             let msg = format!(
                 "The ticket {} was still open at the desk after {days} days of status checks: the item expired.",
                 ticket.desk_number.as_deref().or(ticket.desk_id.as_deref()).unwrap_or("?")
             );
             return self.settle(&tenant, &id, "Failed", None, &msg).await;
         }
-        let Some(loaded) = self.load(&tenant, &ticket.integration_id).await? else {
-            return self
-                .settle(
-                    &tenant,
-                    &id,
-                    "Failed",
-                    None,
-                    "The service-desk integration was deleted.",
-                )
-                .await;
+        self.check_open(tenant, id, ticket).await
+    }
+
+    /// Reads the status of open ticket `ticket` (of request `id`) from its desk.
+    async fn check_open(
+        &self,
+        tenant: String,
+        id: String,
+        ticket: tickets::Ticket,
+    ) -> Result<(), JobError> {
+        let Some(loaded) = self
+            .load_or_fail(&tenant, &id, &ticket.integration_id)
+            .await?
+        else {
+            return Ok(());
         };
         let desk_id = ticket.desk_id.clone().unwrap_or_default();
         let pool = self.permit_pool(&ticket.integration_id);

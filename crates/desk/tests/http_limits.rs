@@ -21,13 +21,15 @@ async fn serve(router: Router) -> String {
 }
 
 fn client(allow_private: bool) -> Http {
-    Http::new(DeskConfig {
-        net: NetPolicy { allow_private },
-        connect_timeout: Duration::from_secs(1),
-        total_timeout: Duration::from_millis(800),
-        max_response_bytes: 64 * 1024,
-        per_link_concurrency: 2,
-    })
+    Http::new(
+        NetPolicy { allow_private },
+        DeskConfig {
+            connect_timeout: Duration::from_secs(1),
+            total_timeout: Duration::from_millis(800),
+            max_response_bytes: 64 * 1024,
+            per_link_concurrency: 2,
+        },
+    )
 }
 
 #[tokio::test]

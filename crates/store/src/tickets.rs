@@ -155,10 +155,8 @@ pub fn find(
 pub struct Work {
     /// The request.
     pub request: rows::AccessRequest,
-    /// Its ticket, once begun.
+    /// Its ticket (which names the integration it goes through).
     pub ticket: Ticket,
-    /// The integration that manages the request's source.
-    pub integration_id: String,
 }
 
 /// The integration that manages `source_id`, if any.
@@ -195,12 +193,7 @@ pub fn begin(
         if ticket.phase == Phase::Done {
             return Ok(None);
         }
-        let integration_id = ticket.integration_id.clone();
-        return Ok(Some(Work {
-            request,
-            ticket,
-            integration_id,
-        }));
+        return Ok(Some(Work { request, ticket }));
     }
     let integration = match &request.source_id {
         Some(s) => integration_of_source(c, tenant_id, s)?,
@@ -230,11 +223,7 @@ pub fn begin(
     )?;
     let ticket = get(c, tenant_id, request_id)?
         .ok_or_else(|| StoreError::Decode("ticket row vanished".into()))?;
-    Ok(Some(Work {
-        request,
-        ticket,
-        integration_id,
-    }))
+    Ok(Some(Work { request, ticket }))
 }
 
 /// Records why a create attempt failed (kept for the task and, in the end, the item).

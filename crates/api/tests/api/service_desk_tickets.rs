@@ -797,3 +797,43 @@ async fn desk_credentials_appear_in_no_log_error_or_task() {
         assert!(!seen.contains(secret.as_str()), "{secret} leaked");
     }
 }
+
+#[tokio::test]
+async fn an_integration_that_cannot_call_its_desk_fails_the_item_instead_of_leaving_it_waiting() {
+    let app = desk_app().await;
+    let s = setup(&app, Flavor::ServiceNow).await;
+    // Broken behind the API's back: two sealed credentials swap places, so neither opens (each
+    // is bound to its own attribute).
+    let i = s.integration.clone();
+    app.state
+        .store()
+        .write(move |c| {
+            let stored = c
+                .query_one(
+                    "select secrets from service_desk_integration where id = $1",
+                    &[i.clone().into()],
+                )?
+                .text(0)?;
+            let mut secrets: serde_json::Map<String, Value> =
+                serde_json::from_str(&stored).unwrap();
+            let password = secrets["/password"].clone();
+            let client = secrets["/clientSecret"].clone();
+            secrets.insert("/password".into(), client);
+            secrets.insert("/clientSecret".into(), password);
+            c.execute(
+                "update service_desk_integration set secrets = $2 where id = $1",
+                &[i.into(), Value::Object(secrets).to_string().into()],
+            )
+        })
+        .await
+        .unwrap();
+    let id = approved(&app, &s, &s.w.staff).await;
+    let r = stored_request(&app, &id).await;
+    assert_eq!((r.stage, r.state), (Stage::Done, State::ProvisioningFailed));
+    let text = r.error_messages.unwrap().to_string();
+    assert!(
+        text.contains("cannot be used") && text.contains("master key"),
+        "{text}"
+    );
+    assert!(s.desk.calls().is_empty());
+}
