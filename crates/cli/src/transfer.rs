@@ -8,12 +8,18 @@ use anyhow::{bail, Context};
 use gatehouse_api::auth::secrets;
 use gatehouse_api::bootstrap;
 use gatehouse_domain::{Clock, SystemClock};
+use gatehouse_store::task_status;
+use gatehouse_store::tenant_data::task::{self, Launcher};
 use gatehouse_store::tenant_data::{self, Outcome, Progress, Summary, TenantFile};
 use gatehouse_store::tenants::{self, Keep};
+use gatehouse_store::StoreError;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// Who an import's task says ran it.
+const LAUNCHER: Launcher = Launcher::Command("gatehouse import");
 
 fn store_kind(k: CsvKind) -> tenant_data::CsvKind {
     match k {
@@ -106,22 +112,51 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
     let now = SystemClock.now();
     let tenant_id = secrets::new_id();
     let replace = args.replace;
+    let names: Vec<String> = args.files.iter().map(|f| f.display().to_string()).collect();
     let p = progress.clone();
+    // A refused file rolls the whole transaction back (a `--replace` included); its problems
+    // come out beside the error, and are then recorded as a failed task on their own.
+    let refused = Arc::new(std::sync::Mutex::new(None));
+    let refused_w = refused.clone();
+    let task_files = names.clone();
     let outcome = store
         .write(move |c| {
-            let existed = tenants::first(c)?.is_some();
             let tenant = tenants::ensure_default(c, &tenant_id, bootstrap::DEFAULT_TENANT, now)?;
             if replace {
                 let keep = Keep::for_caller(c, &tenant.id, None, None)?;
                 tenants::reset(c, &tenant.id, &keep)?;
             }
-            let out = tenant_data::import(c, &tenant.id, file, now, &p)?;
-            if matches!(out, Outcome::Rejected(_)) && !existed {
-                c.execute("delete from tenant where id = $1", &[tenant.id.into()])?;
+            match tenant_data::import(c, &tenant.id, file, now, &p)? {
+                Outcome::Imported(summary) => {
+                    let record =
+                        task::imported(&summary, &task_files, LAUNCHER, now, SystemClock.now());
+                    task_status::record(c, &tenant.id, &record)?;
+                    Ok(Outcome::Imported(summary))
+                }
+                Outcome::Rejected(problems) => {
+                    *refused_w.lock().unwrap_or_else(|e| e.into_inner()) = Some(problems);
+                    Err(StoreError::Constraint("the import was refused".into()))
+                }
             }
-            Ok(out)
         })
         .await;
+    let refused = refused.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let outcome = match (outcome, refused) {
+        (Err(_), Some(problems)) => {
+            // Recorded only in a tenant that already existed: a refused first import leaves the
+            // database without a tenant, as it found it.
+            let record = task::rejected(&problems, &names, LAUNCHER, now, SystemClock.now());
+            store
+                .write(move |c| match tenants::first(c)? {
+                    Some(t) => task_status::record(c, &t.id, &record).map(|_| ()),
+                    None => Ok(()),
+                })
+                .await
+                .context("cannot record the refused import as a task")?;
+            Ok(Outcome::Rejected(problems))
+        }
+        (other, _) => other,
+    };
     ticker.abort();
     bar.finish_and_clear();
     match outcome.context("the import failed; nothing was written")? {

@@ -77,6 +77,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0010_installed_integrations.sql"),
         postgres: include_str!("../migrations/postgres/0010_installed_integrations.sql"),
     },
+    Migration {
+        version: 11,
+        name: "task_records",
+        sqlite: include_str!("../migrations/sqlite/0011_task_records.sql"),
+        postgres: include_str!("../migrations/postgres/0011_task_records.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.

@@ -4,6 +4,9 @@
 //! and finished); migration 0007 added when it first ran, who caused it and what it is about. A
 //! pending task can be cleared: its job is cancelled (so it never runs) with the completion
 //! status the administrator gave.
+//!
+//! Work that does not go through the queue (an import) is recorded as a finished task in the
+//! transaction that does it ([`record`]), with its own description, launcher and report.
 
 use crate::jobs::JobState;
 use crate::listing::{self, ListQuery, Page};
@@ -13,6 +16,16 @@ use gatehouse_domain::Timestamp;
 /// The SQL expression of a task's `completionStatus` (null while pending), for filters.
 pub const COMPLETION_STATUS: &str = "coalesce(j.completion_status, case j.state \
     when 'completed' then 'SUCCESS' when 'discarded' then 'ERROR' when 'cancelled' then 'TERMINATED' end)";
+
+/// The launcher a task shows when nothing and no one in particular started it.
+pub const SYSTEM_LAUNCHER: &str = "Gatehouse";
+
+/// The names a task's launcher answers to in a `launcher` filter (a set, for `FieldKind::TextSet`):
+/// the name it shows, and the launching identity's id and user name.
+pub const LAUNCHER_NAMES: &str =
+    "select coalesce(li.display_name, li.name, j.launcher, j.launcher_label, 'Gatehouse') \
+    union select j.launcher where j.launcher is not null \
+    union select li.name where li.name is not null";
 
 /// One task.
 #[derive(Clone, Debug, PartialEq)]
@@ -41,6 +54,55 @@ pub struct Task {
     pub launcher: Option<(String, Option<String>)>,
     /// What it is about: (type, id, name).
     pub target: Option<(String, String, Option<String>)>,
+    /// Its own description, when it has one (else its kind's).
+    pub description: Option<String>,
+    /// Who ran it when that is not an identity (the command), e.g. `gatehouse import`.
+    pub launcher_label: Option<String>,
+    /// What a recorded task reported.
+    pub report: Option<Report>,
+}
+
+/// What a task that ran outside the queue reports: its messages, and what it returned.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Report {
+    /// Messages, in order.
+    pub messages: Vec<ReportMessage>,
+    /// The attributes it returned, each with a display name: (name, attribute).
+    pub returns: Vec<(String, String)>,
+    /// The returned values, by attribute.
+    pub attributes: serde_json::Map<String, serde_json::Value>,
+}
+
+/// One message of a [`Report`].
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ReportMessage {
+    /// `INFO`, `WARN` or `ERROR`.
+    pub level: String,
+    /// A stable key, e.g. `import.summary`.
+    pub key: String,
+    /// The text.
+    pub text: String,
+}
+
+/// A task that ran outside the queue, recorded when it has finished.
+#[derive(Clone, Debug)]
+pub struct Record {
+    /// Kind, as a job's (e.g. `tenant_import`).
+    pub kind: &'static str,
+    /// What this run did.
+    pub description: String,
+    /// The identity that ran it, when one did.
+    pub launcher: Option<String>,
+    /// Else the command that ran it.
+    pub launcher_label: Option<String>,
+    /// Started at.
+    pub started: Timestamp,
+    /// Finished at.
+    pub finished: Timestamp,
+    /// `SUCCESS`, `WARNING` or `ERROR`.
+    pub completion_status: &'static str,
+    /// What it reported.
+    pub report: Report,
 }
 
 /// Which tasks a list shows.
@@ -56,7 +118,8 @@ pub enum Which {
 
 const COLUMNS: &str = "j.id, j.kind, j.state, j.attempt, j.max_attempts, j.errors, j.created, \
     j.launched, j.finalized_at, j.launcher, coalesce(li.display_name, li.name), j.target_type, \
-    j.target_id, coalesce(ti.display_name, ti.name, s.name), j.completion_status";
+    j.target_id, coalesce(ti.display_name, ti.name, s.name), j.completion_status, j.description, \
+    j.launcher_label, j.report";
 
 const FROM: &str = "job j \
     left join identity li on li.id = j.launcher \
@@ -93,6 +156,13 @@ fn task_of(r: &Row) -> Result<Task, StoreError> {
             (Some(t), Some(id)) => Some((t, id, r.opt_text(13)?)),
             _ => None,
         },
+        description: r.opt_text(15)?,
+        launcher_label: r.opt_text(16)?,
+        report: r
+            .opt_text(17)?
+            .map(|t| serde_json::from_str(&t))
+            .transpose()
+            .map_err(|e| StoreError::Decode(format!("task report: {e}")))?,
     })
 }
 
@@ -174,4 +244,34 @@ pub fn clear(
          where tenant_id = $1 and id = $2 and state in ('available', 'running')",
         &[tenant_id.into(), id.into(), status.into(), completed.into()],
     )? == 1)
+}
+
+/// Writes `record` as a finished task of `tenant_id` (in the caller's transaction, so it exists
+/// exactly when the work it describes was committed). Returns its id.
+pub fn record(c: &mut dyn Conn, tenant_id: &str, record: &Record) -> Result<i64, StoreError> {
+    let state = if record.completion_status == "ERROR" {
+        "discarded"
+    } else {
+        "completed"
+    };
+    let report = serde_json::to_string(&record.report)
+        .map_err(|e| StoreError::Decode(format!("task report: {e}")))?;
+    c.query_one(
+        "insert into job (tenant_id, kind, args, state, attempt, max_attempts, scheduled_at, created, \
+         launched, finalized_at, completion_status, launcher, description, launcher_label, report) \
+         values ($1, $2, '{}', $3, 1, 1, $4, $4, $4, $5, $6, $7, $8, $9, $10) returning id",
+        &[
+            tenant_id.into(),
+            record.kind.into(),
+            state.into(),
+            record.started.into(),
+            record.finished.into(),
+            record.completion_status.into(),
+            record.launcher.clone().into(),
+            record.description.clone().into(),
+            record.launcher_label.clone().into(),
+            report.into(),
+        ],
+    )?
+    .int(0)
 }

@@ -263,7 +263,7 @@ pub async fn reset_tenant(
             )))
         }
     };
-    caller.identity()?;
+    let launcher = caller.identity()?.to_owned();
     let tenant = caller.tenant().to_owned();
     let now = state.clock().now();
     let c2 = caller.clone();
@@ -273,7 +273,8 @@ pub async fn reset_tenant(
             let keep = keep_for(c, &c2)?;
             let deleted = tenants::reset(c, c2.tenant(), &keep)?;
             let loaded = if demo {
-                Some(tenant_data::import_demo(c, c2.tenant(), now)?)
+                let by = tenant_data::task::Launcher::Identity(launcher);
+                Some(tenant_data::import_demo(c, c2.tenant(), now, by)?)
             } else {
                 None
             };

@@ -20,6 +20,7 @@ use gatehouse_domain::Timestamp;
 use gatehouse_filter::{Field, FieldKind, FilterSpec, Op, SortSpec};
 use gatehouse_store::jobs::JobState;
 use gatehouse_store::task_status::{self, Task, Which, COMPLETION_STATUS};
+use gatehouse_store::tenant_data;
 use serde_json::{json, Value};
 
 const RETENTION_MS: i64 = 90 * 86_400_000;
@@ -44,7 +45,8 @@ const TYPE: Field = Field {
     ops: &[Op::Eq, Op::In],
 };
 
-/// `filters` of v2024 and beta: id, sourceId, completionStatus, type (eq, in).
+/// `filters` of v2024 and beta: id, sourceId, completionStatus, type (eq, in). Completion
+/// statuses match without regard to case (SailPoint's own example filters on "Success").
 pub static FILTERS: FilterSpec = FilterSpec {
     fields: &[
         ID,
@@ -52,14 +54,15 @@ pub static FILTERS: FilterSpec = FilterSpec {
         Field {
             name: "completionStatus",
             column: COMPLETION_STATUS,
-            kind: FieldKind::Text,
+            kind: FieldKind::TextCi,
             ops: &[Op::Eq, Op::In],
         },
         TYPE,
     ],
 };
 
-/// `filters` of `/task-status/v1`: as v2024, plus `completionStatus isnull` and launcher.
+/// `filters` of `/task-status/v1`: as v2024, plus `completionStatus isnull` and launcher (the
+/// name a task shows as its launcher, or the launching identity's id or user name).
 pub static FILTERS_V1: FilterSpec = FilterSpec {
     fields: &[
         ID,
@@ -67,14 +70,14 @@ pub static FILTERS_V1: FilterSpec = FilterSpec {
         Field {
             name: "completionStatus",
             column: COMPLETION_STATUS,
-            kind: FieldKind::Text,
+            kind: FieldKind::TextCi,
             ops: &[Op::Eq, Op::In, Op::IsNull],
         },
         TYPE,
         Field {
             name: "launcher",
-            column: "j.launcher",
-            kind: FieldKind::Text,
+            column: task_status::LAUNCHER_NAMES,
+            kind: FieldKind::TextSet,
             ops: &[Op::Eq, Op::In],
         },
     ],
@@ -112,6 +115,10 @@ fn describe(kind: &str) -> (&'static str, &'static str) {
             "Service Desk Status Check",
             "Reads the status of an open service-desk ticket; Committed completes its request, Failed fails it.",
         ),
+        tenant_data::task::KIND => (
+            "Tenant Import",
+            "Loads identities, sources, entitlements, access and assignments from tenant files.",
+        ),
         _ => ("Background Job", "A background job of Gatehouse."),
     }
 }
@@ -124,7 +131,7 @@ fn task_json(t: &Task) -> Value {
         .max()
         .unwrap_or(t.created);
     let last = t.errors.len().saturating_sub(1);
-    let messages: Vec<Value> = t
+    let mut messages: Vec<Value> = t
         .errors
         .iter()
         .enumerate()
@@ -138,6 +145,28 @@ fn task_json(t: &Task) -> Value {
             })
         })
         .collect();
+    let mut returns = Vec::new();
+    let mut attributes =
+        json!({"kind": t.kind, "attempts": t.attempt, "maxAttempts": t.max_attempts});
+    if let Some(report) = &t.report {
+        messages.extend(report.messages.iter().map(|m| {
+            json!({
+                "type": m.level,
+                "localizedText": {"locale": "en-US", "message": m.text},
+                "key": m.key,
+                "parameters": [],
+            })
+        }));
+        returns.extend(
+            report
+                .returns
+                .iter()
+                .map(|(name, attr)| json!({"name": name, "attributeName": attr})),
+        );
+        for (k, v) in &report.attributes {
+            attributes[k] = v.clone();
+        }
+    }
     let (progress, percent) = match t.state {
         JobState::Available if t.attempt == 0 => ("Queued", 0),
         JobState::Available => ("Waiting to retry", 0),
@@ -146,21 +175,26 @@ fn task_json(t: &Task) -> Value {
         JobState::Discarded => ("Failed", 100),
         JobState::Cancelled => ("Cleared", 100),
     };
+    let launcher = match (&t.launcher, &t.launcher_label) {
+        (Some((id, name)), _) => name.clone().unwrap_or_else(|| id.clone()),
+        (None, Some(label)) => label.clone(),
+        (None, None) => task_status::SYSTEM_LAUNCHER.to_owned(),
+    };
     let mut o = json!({
         "id": t.id.to_string(),
         "type": "QUEUED_TASK",
         "uniqueName": unique_name,
-        "description": description,
+        "description": t.description.as_deref().unwrap_or(description),
         "parentName": null,
-        "launcher": t.launcher.as_ref().map_or("Gatehouse".to_owned(), |(id, name)| name.clone().unwrap_or_else(|| id.clone())),
+        "launcher": launcher,
         "created": ts(t.created),
         "modified": ts(modified),
         "launched": t.launched.map(ts),
         "completed": t.finished.map(ts),
         "completionStatus": t.completion_status,
         "messages": messages,
-        "returns": [],
-        "attributes": {"kind": t.kind, "attempts": t.attempt, "maxAttempts": t.max_attempts},
+        "returns": returns,
+        "attributes": attributes,
         "progress": progress,
         "percentComplete": percent,
     });

@@ -259,3 +259,128 @@ async fn strict_retention_hides_tasks_older_than_ninety_days() {
         .await;
     assert_error(&r, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn an_import_is_a_finished_task_with_its_counts_and_launcher() {
+    let app = TestApp::new().await;
+    let r = app
+        .admin(
+            "POST",
+            "/gatehouse/v1/tenant/reset",
+            Some(json!({"to": "demo"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let admin_id = app.admin_identity.clone();
+    let id2 = admin_id.clone();
+    let (admin_name, admin_shown): (String, String) = app
+        .state
+        .store()
+        .read(move |c| {
+            let r = c.query_one(
+                "select name, coalesce(display_name, name) from identity where id = $1",
+                &[id2.into()],
+            )?;
+            Ok((r.text(0)?, r.text(1)?))
+        })
+        .await
+        .unwrap();
+    let task = job_ids(&app, "tenant_import").await;
+    assert_eq!(task.len(), 1, "one import, one task");
+    let task = &task[0];
+    let people = app
+        .admin("GET", "/v3/public-identities?count=true&limit=1", None)
+        .await;
+    let people: u64 = people.headers["x-total-count"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+
+    // Completed: in the v2024/beta list, matched by a completion status in any case.
+    for family in ["v2024", "beta"] {
+        let r = app
+            .admin(
+                "GET",
+                &format!("/{family}/task-status?filters=completionStatus%20eq%20%22Success%22"),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        assert_shape(family, "GET", "/task-status", 200, &r.body);
+        assert_eq!(ids(&r.body), vec![task.clone()]);
+    }
+    let r = app
+        .admin("GET", &format!("/v2024/task-status/{task}"), None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_shape("v2024", "GET", "/task-status/{id}", 200, &r.body);
+    let t = &r.body;
+    assert_eq!(t["uniqueName"], "Tenant Import");
+    assert_eq!(t["description"], "Import of the demo tenant");
+    assert_eq!(t["launcher"], admin_shown.as_str());
+    assert_eq!(t["completionStatus"], "SUCCESS");
+    assert_eq!(t["progress"], "Completed");
+    assert_eq!(t["percentComplete"], 100);
+    assert!(
+        t["launched"].is_string() && t["completed"].is_string(),
+        "{t}"
+    );
+    // Every identity of the tenant but the kept administrator came from the import.
+    assert_eq!(t["attributes"]["identityCreated"], json!(people - 1));
+    assert!(
+        t["attributes"]["entitlementCreated"].as_u64().unwrap() > 0,
+        "{t}"
+    );
+    let returns = t["returns"].as_array().unwrap();
+    assert!(returns
+        .iter()
+        .any(|r| r["attributeName"] == "identityCreated" && r["name"] == "identities created"));
+    let summary = t["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["key"] == "import.summary")
+        .unwrap_or_else(|| panic!("no summary message: {t}"));
+    assert_eq!(summary["type"], "INFO");
+    let text = summary["localizedText"]["message"].as_str().unwrap();
+    assert!(
+        text.contains(&format!("identities: {} created", people - 1)),
+        "{text}"
+    );
+
+    // v1: filtered by the launcher's shown name, user name or id; not by someone else's.
+    for who in [admin_shown.as_str(), admin_name.as_str(), admin_id.as_str()] {
+        let filter = format!("launcher eq \"{who}\"");
+        let r = app
+            .admin(
+                "GET",
+                &format!("/task-status/v1?filters={}", urlencode(&filter)),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        assert_eq!(ids(&r.body), vec![task.clone()], "{filter}");
+    }
+    let r = app
+        .admin(
+            "GET",
+            &format!(
+                "/task-status/v1?filters={}",
+                urlencode("launcher in (\"Gatehouse\", \"nobody\")")
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(ids(&r.body), Vec::<String>::new());
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -14,6 +14,7 @@ mod export;
 pub mod model;
 mod plan;
 mod scan;
+pub mod task;
 
 pub use self::csv::CsvKind;
 pub use export::{export, Export};
@@ -402,9 +403,13 @@ pub fn import_demo(
     c: &mut dyn crate::Conn,
     tenant_id: &str,
     now: gatehouse_domain::Timestamp,
+    launcher: task::Launcher,
 ) -> Result<Summary, crate::StoreError> {
     match import(c, tenant_id, TenantFile::demo(), now, &Progress::new())? {
-        Outcome::Imported(s) => Ok(s),
+        Outcome::Imported(s) => {
+            crate::task_status::record(c, tenant_id, &task::imported(&s, &[], launcher, now, now))?;
+            Ok(s)
+        }
         Outcome::Rejected(p) => Err(crate::StoreError::Decode(format!(
             "the demo tenant does not import: {}",
             p.first().map(ToString::to_string).unwrap_or_default()
@@ -425,5 +430,5 @@ pub fn seed_demo_if_new(
         return Ok(None);
     }
     let t = crate::tenants::ensure_default(c, tenant_id, tenant_name, now)?;
-    import_demo(c, &t.id, now).map(Some)
+    import_demo(c, &t.id, now, task::Launcher::Command("gatehouse serve")).map(Some)
 }
