@@ -27,6 +27,7 @@ use gatehouse_domain::Clock;
 use gatehouse_store::access_requests::{kinds, AccessRequest};
 use gatehouse_store::jobs::Job;
 use gatehouse_store::runner::{JobError, JobFuture, JobHandler};
+use gatehouse_store::task_status::{self, Report};
 use gatehouse_store::tickets::{self, Follow, Opened, Phase};
 use gatehouse_store::{service_desk, Conn, Store, StoreError};
 use serde_json::Value;
@@ -258,7 +259,7 @@ impl Desks {
             outcome = loaded.link.create(ctx, &content).await.map(Some);
         }
         match outcome {
-            Ok(Some(found)) => self.record_open(&tenant, &id, found, &loaded).await,
+            Ok(Some(found)) => self.record_open(job.id, &tenant, &id, found, &loaded).await,
             Ok(None) => unreachable!("a create answers with a ticket or an error"),
             Err(e) => {
                 let message = scrub(&e.to_string(), &loaded.secrets);
@@ -288,6 +289,7 @@ impl Desks {
 
     async fn record_open(
         &self,
+        job_id: i64,
         tenant: &str,
         id: &str,
         found: DeskTicket,
@@ -300,9 +302,28 @@ impl Desks {
             desk_number: found.number,
             desk_status: found.status.clone(),
         };
+        let report = Report::info(
+            "ticket.opened",
+            format!(
+                "Ticket {} is open at the service desk{}.",
+                opened.desk_number.as_deref().unwrap_or(&opened.desk_id),
+                opened
+                    .desk_status
+                    .as_deref()
+                    .map_or_else(String::new, |s| format!(" (status {s})"))
+            ),
+            &[
+                ("ticket id", "ticketId", Some(opened.desk_id.clone())),
+                ("ticket number", "ticketNumber", opened.desk_number.clone()),
+                ("desk status", "deskStatus", opened.desk_status.clone()),
+            ],
+        );
         let (t, i) = (tenant.to_owned(), id.to_owned());
         self.store
-            .write(move |c| tickets::opened(c, &t, &i, &opened, follow, now))
+            .write(move |c| {
+                task_status::set_report(c, job_id, &report)?;
+                tickets::opened(c, &t, &i, &opened, follow, now)
+            })
             .await?;
         if let Some(s) = found.status {
             let mapped = sailpoint_status(loaded, &s);
@@ -425,7 +446,7 @@ impl Desks {
         })
     }
 
-    async fn check_status(&self, tenant: String, id: String) -> Result<(), JobError> {
+    async fn check_status(&self, job_id: i64, tenant: String, id: String) -> Result<(), JobError> {
         let (t, i) = (tenant.clone(), id.clone());
         let Some(ticket) = self.store.read(move |c| tickets::get(c, &t, &i)).await? else {
             return Ok(());
@@ -436,7 +457,7 @@ impl Desks {
         let now = self.clock.now();
         if let (Some(until), Some(opened)) = (ticket.check_until, ticket.opened) {
             if now <= until {
-                return self.check_open(tenant, id, ticket).await;
+                return self.check_open(job_id, tenant, id, ticket).await;
             }
             let days = (until.0 - opened.0) / 86_400_000;
             let msg = format!(
@@ -445,12 +466,13 @@ impl Desks {
             );
             return self.settle(&tenant, &id, "Failed", None, &msg).await;
         }
-        self.check_open(tenant, id, ticket).await
+        self.check_open(job_id, tenant, id, ticket).await
     }
 
     /// Reads the status of open ticket `ticket` (of request `id`) from its desk.
     async fn check_open(
         &self,
+        job_id: i64,
         tenant: String,
         id: String,
         ticket: tickets::Ticket,
@@ -468,7 +490,37 @@ impl Desks {
             .await
             .map_err(|_| JobError::Retry("shutting down".into()))?;
         let interval = loaded.follow.interval_minutes;
-        match loaded.link.status(self.ctx(), &desk_id).await {
+        let number = ticket
+            .desk_number
+            .clone()
+            .unwrap_or_else(|| desk_id.clone());
+        let read = loaded.link.status(self.ctx(), &desk_id).await;
+        let text = match &read {
+            Ok(Some(s)) => match sailpoint_status(&loaded, s) {
+                "Queued" => format!(
+                    "Ticket {number} is {s} at the service desk: still open, checked again in {interval} minutes."
+                ),
+                done => format!("Ticket {number} is {s} at the service desk: {done}."),
+            },
+            Ok(None) => format!("Ticket {number} no longer exists at the service desk."),
+            Err(e) => format!(
+                "The service desk did not answer for ticket {number} ({}); checked again in {interval} minutes.",
+                scrub(&e.to_string(), &loaded.secrets)
+            ),
+        };
+        let status = read.as_ref().ok().cloned().flatten();
+        let report = Report::info(
+            "ticket.checked",
+            text,
+            &[
+                ("ticket number", "ticketNumber", Some(number.clone())),
+                ("desk status", "deskStatus", status),
+            ],
+        );
+        self.store
+            .write(move |c| task_status::set_report(c, job_id, &report))
+            .await?;
+        match read {
             Ok(Some(s)) => match sailpoint_status(&loaded, &s) {
                 "Queued" => self.still_open(&tenant, &id, Some(s), interval).await,
                 done => {
@@ -548,7 +600,7 @@ impl JobHandler for CheckStatus {
         let desks = self.0.clone();
         Box::pin(async move {
             let (tenant, id) = args(&job)?;
-            desks.check_status(tenant, id).await
+            desks.check_status(job.id, tenant, id).await
         })
     }
 }

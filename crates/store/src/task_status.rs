@@ -275,3 +275,36 @@ pub fn record(c: &mut dyn Conn, tenant_id: &str, record: &Record) -> Result<i64,
     )?
     .int(0)
 }
+
+/// Sets what job `id` reports (its task's extra messages, returns and attributes), in the
+/// caller's transaction, e.g. the ticket a dispatch opened.
+pub fn set_report(c: &mut dyn Conn, id: i64, report: &Report) -> Result<(), StoreError> {
+    let text = serde_json::to_string(report)
+        .map_err(|e| StoreError::Decode(format!("task report: {e}")))?;
+    c.execute(
+        "update job set report = $2 where id = $1",
+        &[id.into(), text.into()],
+    )?;
+    Ok(())
+}
+
+impl Report {
+    /// One INFO message and the given returned values.
+    pub fn info(key: &str, text: String, values: &[(&str, &str, Option<String>)]) -> Self {
+        let mut r = Self {
+            messages: vec![ReportMessage {
+                level: "INFO".into(),
+                key: key.into(),
+                text,
+            }],
+            ..Self::default()
+        };
+        for (name, attr, value) in values {
+            if let Some(v) = value {
+                r.returns.push(((*name).to_owned(), (*attr).to_owned()));
+                r.attributes.insert((*attr).to_owned(), v.clone().into());
+            }
+        }
+        r
+    }
+}

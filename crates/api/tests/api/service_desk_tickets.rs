@@ -246,6 +246,50 @@ async fn servicenow_ticket_closed_at_the_desk_completes_the_request_by_polling()
     let before = s.desk.calls().len();
     later(&app, 120 * MINUTE).await;
     assert_eq!(s.desk.calls().len(), before);
+
+    // Task status tells the story: the ticket job returns the ticket, each check what it read.
+    let r = app
+        .admin("GET", "/v2024/task-status?sorters=created&limit=250", None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    crate::spec_shape::assert_shape("v2024", "GET", "/task-status", 200, &r.body);
+    let tasks = r.body.as_array().unwrap();
+    let of =
+        |name: &str| -> Vec<&Value> { tasks.iter().filter(|t| t["uniqueName"] == name).collect() };
+    let dispatch = of("Service Desk Ticket");
+    assert_eq!(dispatch.len(), 1, "{tasks:?}");
+    assert_eq!(dispatch[0]["attributes"]["ticketNumber"], t.number.as_str());
+    assert_eq!(dispatch[0]["attributes"]["ticketId"], t.id.as_str());
+    assert!(dispatch[0]["returns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["attributeName"] == "ticketNumber"));
+    let said = dispatch[0]["messages"][0]["localizedText"]["message"]
+        .as_str()
+        .unwrap();
+    assert!(
+        said.contains(&format!("Ticket {} is open", t.number)),
+        "{said}"
+    );
+    let checks: Vec<String> = of("Service Desk Status Check")
+        .iter()
+        .map(|t| {
+            t["messages"][0]["localizedText"]["message"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(checks.len(), 2, "{checks:?}");
+    assert!(
+        checks[0].contains("still open, checked again in 30 minutes"),
+        "{checks:?}"
+    );
+    assert!(
+        checks[1].ends_with("is 6 at the service desk: Committed."),
+        "{checks:?}"
+    );
 }
 
 #[tokio::test]
