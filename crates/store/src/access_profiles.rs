@@ -169,16 +169,15 @@ fn with_entitlements(
     if views.is_empty() {
         return Ok(views);
     }
-    let ids: Vec<Value> = views
-        .iter()
-        .map(|v| Value::from(&v.access_profile.id))
-        .collect();
+    let ids = [listing::id_set_value(
+        views.iter().map(|v| v.access_profile.id.as_str()),
+    )];
     let rows = c.query(
         &format!(
             "select x.access_profile_id, e.id, e.name from access_profile_entitlement x \
              join entitlement e on e.id = x.entitlement_id \
-             where x.access_profile_id in ({}) order by x.access_profile_id, x.position",
-            listing::placeholders(1, ids.len())
+             where x.access_profile_id in {} order by x.access_profile_id, x.position",
+            listing::id_set(c, 1)
         ),
         &ids,
     )?;

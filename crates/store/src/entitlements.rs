@@ -171,12 +171,11 @@ pub fn sources_of(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut params: Vec<Value> = vec![tenant_id.into()];
-    params.extend(ids.iter().map(Value::from));
+    let params: Vec<Value> = vec![tenant_id.into(), listing::id_set_value(ids)];
     let rows = c.query(
         &format!(
-            "select id, source_id from entitlement where tenant_id = $1 and id in ({})",
-            listing::placeholders(2, ids.len())
+            "select id, source_id from entitlement where tenant_id = $1 and id in {}",
+            listing::id_set(c, 2)
         ),
         &params,
     )?;

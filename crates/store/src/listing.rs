@@ -100,6 +100,22 @@ pub(crate) fn page<T>(
 }
 
 /// `$n, $n+1, …` for `count` values starting at placeholder `first`.
+/// A set of ids bound as one JSON array at placeholder `$n`, as SQL (`id in {id_set}`): the
+/// statement's text is the same whatever the number of ids, so it is prepared once and cached, and
+/// a long list never runs out of placeholders. Bind [`id_set_value`] at `$n`.
+pub(crate) fn id_set(c: &dyn Conn, n: usize) -> String {
+    match c.dialect() {
+        crate::Dialect::Sqlite => format!("(select value from json_each(${n}))"),
+        crate::Dialect::Postgres => format!("(select json_array_elements_text(${n}::text::json))"),
+    }
+}
+
+/// The value [`id_set`] binds: the ids as one JSON array.
+pub(crate) fn id_set_value<S: AsRef<str>>(ids: impl IntoIterator<Item = S>) -> Value {
+    let ids: Vec<String> = ids.into_iter().map(|s| s.as_ref().to_owned()).collect();
+    Value::Text(serde_json::Value::from(ids).to_string())
+}
+
 pub(crate) fn placeholders(first: usize, count: usize) -> String {
     (first..first + count)
         .map(|i| format!("${i}"))
@@ -156,13 +172,12 @@ pub(crate) fn missing(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut params: Vec<Value> = vec![tenant_id.into()];
-    params.extend(ids.iter().map(Value::from));
+    let params: Vec<Value> = vec![tenant_id.into(), id_set_value(ids)];
     let found: Vec<String> = c
         .query(
             &format!(
-                "select id from {table} where tenant_id = $1 and id in ({})",
-                placeholders(2, ids.len())
+                "select id from {table} where tenant_id = $1 and id in {}",
+                id_set(c, 2)
             ),
             &params,
         )?

@@ -176,8 +176,10 @@ fn with_links(c: &mut dyn Conn, mut views: Vec<RoleView>) -> Result<Vec<RoleView
     if views.is_empty() {
         return Ok(views);
     }
-    let ids: Vec<Value> = views.iter().map(|v| Value::from(&v.role.id)).collect();
-    let ph = listing::placeholders(1, ids.len());
+    let ids = [listing::id_set_value(
+        views.iter().map(|v| v.role.id.as_str()),
+    )];
+    let ph = listing::id_set(c, 1);
     for (table, column, target) in [
         ("role_access_profile", "access_profile_id", "access_profile"),
         ("role_entitlement", "entitlement_id", "entitlement"),
@@ -185,7 +187,7 @@ fn with_links(c: &mut dyn Conn, mut views: Vec<RoleView>) -> Result<Vec<RoleView
         let rows = c.query(
             &format!(
                 "select x.role_id, t.id, t.name from {table} x join {target} t on t.id = x.{column} \
-                 where x.role_id in ({ph}) order by x.role_id, x.position"
+                 where x.role_id in {ph} order by x.role_id, x.position"
             ),
             &ids,
         )?;

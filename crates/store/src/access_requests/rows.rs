@@ -483,13 +483,12 @@ pub fn approvals_of_requests(
     if request_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut params: Vec<Value> = vec![tenant_id.into()];
-    params.extend(request_ids.iter().map(Value::from));
+    let params: Vec<Value> = vec![tenant_id.into(), crate::listing::id_set_value(request_ids)];
     c.query(
         &format!(
-            "select {APPROVAL_COLUMNS} from approval p where p.tenant_id = $1 and p.access_request_id in ({}) \
+            "select {APPROVAL_COLUMNS} from approval p where p.tenant_id = $1 and p.access_request_id in {} \
              order by p.access_request_id, p.step, p.created, p.id",
-            crate::listing::placeholders(2, request_ids.len())
+            crate::listing::id_set(c, 2)
         ),
         &params,
     )?
@@ -507,12 +506,11 @@ pub fn requests_by_ids(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut params: Vec<Value> = vec![tenant_id.into()];
-    params.extend(ids.iter().map(Value::from));
+    let params: Vec<Value> = vec![tenant_id.into(), crate::listing::id_set_value(ids)];
     c.query(
         &format!(
-            "select {REQUEST_COLUMNS} from access_request r where r.tenant_id = $1 and r.id in ({})",
-            crate::listing::placeholders(2, ids.len())
+            "select {REQUEST_COLUMNS} from access_request r where r.tenant_id = $1 and r.id in {}",
+            crate::listing::id_set(c, 2)
         ),
         &params,
     )?

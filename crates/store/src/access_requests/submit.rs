@@ -4,7 +4,7 @@
 use super::engine::{self, Refusal};
 use super::new_id;
 use super::rows::{self, AccessRequest, Stage, State};
-use crate::listing::placeholders;
+use crate::listing::{id_set, id_set_value};
 use crate::{Conn, StoreError, Value};
 use gatehouse_domain::Timestamp;
 use std::collections::{HashMap, HashSet};
@@ -96,13 +96,9 @@ fn lookup(
         "ACCESS_PROFILE" => "select id, name, description, source_id, requestable, enabled, access_request_config from access_profile",
         _ => "select id, name, description, source_id, requestable, true, null from entitlement",
     };
-    let mut params: Vec<Value> = vec![tenant_id.into()];
-    params.extend(ids.iter().map(Value::from));
+    let params: Vec<Value> = vec![tenant_id.into(), id_set_value(ids)];
     let rows = c.query(
-        &format!(
-            "{sql} where tenant_id = $1 and id in ({})",
-            placeholders(2, ids.len())
-        ),
+        &format!("{sql} where tenant_id = $1 and id in {}", id_set(c, 2)),
         &params,
     )?;
     let mut out = HashMap::new();
@@ -152,13 +148,12 @@ pub fn submit(
         )));
     }
     let for_ids: Vec<String> = req.requested_for.iter().map(|(id, _)| id.clone()).collect();
-    let mut params: Vec<Value> = vec![tenant_id.into()];
-    params.extend(for_ids.iter().map(Value::from));
+    let params: Vec<Value> = vec![tenant_id.into(), id_set_value(&for_ids)];
     let managers: HashMap<String, Option<String>> = c
         .query(
             &format!(
-                "select id, manager_id from identity where tenant_id = $1 and id in ({})",
-                placeholders(2, for_ids.len())
+                "select id, manager_id from identity where tenant_id = $1 and id in {}",
+                id_set(c, 2)
             ),
             &params,
         )?
@@ -256,12 +251,10 @@ pub fn submit(
         .query(
             &format!(
                 "select requested_for_id, item_type, item_id, id from access_request \
-                 where tenant_id = $1 and requested_for_id in ({}) and stage <> 'DONE' and request_type = ${} \
+                 where tenant_id = $1 and requested_for_id in {} and stage <> 'DONE' and request_type = $3 \
                  and not (stage = 'TICKET' and exists (select 1 from service_desk_ticket t \
-                   where t.request_id = access_request.id and t.pending_until <= ${}))",
-                placeholders(2, for_ids.len()),
-                for_ids.len() + 2,
-                for_ids.len() + 3
+                   where t.request_id = access_request.id and t.pending_until <= $4))",
+                id_set(c, 2),
             ),
             &[
                 params.clone(),
@@ -278,8 +271,8 @@ pub fn submit(
         c.query(
             &format!(
                 "select identity_id, item_type, item_id, remove_date, access_request_id from assignment \
-                 where tenant_id = $1 and identity_id in ({})",
-                placeholders(2, for_ids.len())
+                 where tenant_id = $1 and identity_id in {}",
+                id_set(c, 2)
             ),
             &params,
         )?

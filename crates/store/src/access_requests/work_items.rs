@@ -9,7 +9,7 @@
 
 use super::engine::{self, Actor, Decision, Outcome, Refusal};
 use super::rows::{self, approval_of, AccessRequest, Approval, ApprovalStatus, APPROVAL_COLUMNS};
-use crate::listing::{self, placeholders, ListQuery, Page};
+use crate::listing::{self, ListQuery, Page};
 use crate::{access_config, Conn, StoreError, Value};
 use gatehouse_domain::Timestamp;
 use std::collections::{HashMap, HashSet};
@@ -231,20 +231,15 @@ fn by_ids(
     ids: &HashSet<String>,
     mut each: impl FnMut(&crate::Row) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
-    let mut ids: Vec<&String> = ids.iter().collect();
-    ids.sort_unstable();
-    for chunk in ids.chunks(500) {
-        let mut params: Vec<Value> = vec![tenant_id.into()];
-        params.extend(chunk.iter().map(|id| Value::from(*id)));
-        for r in c.query(
-            &format!(
-                "{sql_head} where tenant_id = $1 and id in ({})",
-                placeholders(2, chunk.len())
-            ),
-            &params,
-        )? {
-            each(&r)?;
-        }
+    let params: Vec<Value> = vec![tenant_id.into(), listing::id_set_value(ids)];
+    for r in c.query(
+        &format!(
+            "{sql_head} where tenant_id = $1 and id in {}",
+            listing::id_set(c, 2)
+        ),
+        &params,
+    )? {
+        each(&r)?;
     }
     Ok(())
 }
