@@ -27,6 +27,7 @@ pub const CHECKS: &[&str] = &[
     "job_unique_key_deduplicates",
     "job_lease_is_exclusive_and_expires",
     "job_stale_worker_is_fenced",
+    "engine_step_completes_its_job_in_its_transaction",
     "job_retries_then_discards",
     "job_concurrent_claims_never_share",
     "filters_compile_to_working_sql",
@@ -58,6 +59,9 @@ pub async fn run(name: &str, store: &Store) {
         "foreign_key_violation_is_constraint" => foreign_key_violation_is_constraint(store).await,
         "job_commits_with_its_write" => job_commits_with_its_write(store).await,
         "job_unique_key_deduplicates" => job_unique_key_deduplicates(store).await,
+        "engine_step_completes_its_job_in_its_transaction" => {
+            engine_step_completes_its_job_in_its_transaction(store).await;
+        }
         "job_lease_is_exclusive_and_expires" => job_lease_is_exclusive_and_expires(store).await,
         "job_stale_worker_is_fenced" => job_stale_worker_is_fenced(store).await,
         "every_table_is_classified" => tenant_checks::every_table_is_classified(store).await,
@@ -288,6 +292,53 @@ async fn job_stale_worker_is_fenced(store: &Store) {
         .write(move |c| jobs::complete(c, id, "w2", T0.plus_seconds(3)))
         .await
         .unwrap());
+    let j = store
+        .read(move |c| jobs::get(c, id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(j.state, JobState::Completed);
+}
+
+/// An engine step marks its job completed in the transaction of its transition (the runner writes
+/// nothing after it), and a worker that lost the lease keeps neither.
+async fn engine_step_completes_its_job_in_its_transaction(store: &Store) {
+    use crate::access_requests::{handlers, kinds};
+    tenant(store, "t1").await;
+    let clock: std::sync::Arc<dyn gatehouse_domain::Clock> =
+        std::sync::Arc::new(gatehouse_domain::SystemClock);
+    let step = handlers::all(store, &clock)
+        .into_iter()
+        .find(|h| h.kind() == kinds::PROCESS)
+        .unwrap();
+    assert!(step.completes_its_job());
+    let mut j = job(kinds::PROCESS, None);
+    j.args = serde_json::json!({"tenantId": "t1", "id": "no-such-request"});
+    store
+        .write(move |c| jobs::enqueue(c, &j, T0))
+        .await
+        .unwrap();
+    let kinds = [kinds::PROCESS];
+    let stale = store
+        .write(move |c| jobs::claim(c, "w1", &kinds, T0, 1_000, 1))
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(stale.worker.as_deref(), Some("w1"));
+    let current = store
+        .write(move |c| jobs::claim(c, "w2", &kinds, T0.plus_seconds(2), 60_000, 1))
+        .await
+        .unwrap()
+        .remove(0);
+    let id = current.id;
+    assert!(step.run(stale).await.is_err(), "the lease was lost");
+    let j = store
+        .read(move |c| jobs::get(c, id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(j.state, JobState::Running, "still w2's");
+    step.run(current).await.unwrap();
     let j = store
         .read(move |c| jobs::get(c, id))
         .await

@@ -92,10 +92,12 @@ pub struct Job {
     pub scheduled_at: Timestamp,
     /// Errors of earlier attempts, oldest first.
     pub errors: Vec<String>,
+    /// The worker holding its lease, while it runs.
+    pub worker: Option<String>,
 }
 
 const COLUMNS: &str =
-    "id, tenant_id, kind, args, state, attempt, max_attempts, scheduled_at, errors";
+    "id, tenant_id, kind, args, state, attempt, max_attempts, scheduled_at, errors, locked_by";
 
 fn job_of(r: &Row) -> Result<Job, StoreError> {
     Ok(Job {
@@ -108,6 +110,7 @@ fn job_of(r: &Row) -> Result<Job, StoreError> {
         max_attempts: i32::try_from(r.int(6)?).unwrap_or(i32::MAX),
         scheduled_at: r.ts(7)?,
         errors: r.json(8)?,
+        worker: r.opt_text(9)?,
     })
 }
 
@@ -167,15 +170,25 @@ pub fn claim(
         Dialect::Postgres => " for update skip locked",
         Dialect::Sqlite => "",
     };
+    // Two index walks in `job_ready` order (state, scheduled_at, id), each stopping at `limit`:
+    // one predicate with `or` made SQLite collect and sort every due job on each claim, which
+    // under a backlog of tens of thousands cost more than the jobs.
     let sql = format!(
         "update job set state = 'running', attempt = attempt + 1, locked_by = $1, locked_until = $2,
                         launched = coalesce(launched, $3)
          where id in (
-             select id from job
-             where ((state = 'available' and scheduled_at <= $3) or (state = 'running' and locked_until <= $3))
-               and kind in ({kind_list})
+             select id from (
+                 select id, scheduled_at from (
+                     select id, scheduled_at from job
+                     where state = 'available' and scheduled_at <= $3 and kind in ({kind_list})
+                     order by scheduled_at, id limit $4{lock}) due
+                 union all
+                 select id, scheduled_at from (
+                     select id, scheduled_at from job
+                     where state = 'running' and locked_until <= $3 and kind in ({kind_list})
+                     order by scheduled_at, id limit $4{lock}) expired) candidates
              order by scheduled_at, id
-             limit $4{lock})
+             limit $4)
          returning {COLUMNS}"
     );
     let mut jobs = c

@@ -47,6 +47,12 @@ pub trait JobHandler: Send + Sync {
     fn kind(&self) -> &'static str;
     /// Runs one attempt of `job`.
     fn run(&self, job: Job) -> JobFuture;
+    /// True when a successful run has already marked its job completed, in the transaction that
+    /// did its work ([`crate::jobs::complete`] with the job's worker); the runner then writes
+    /// nothing more.
+    fn completes_its_job(&self) -> bool {
+        false
+    }
 }
 
 /// Tuning of a [`Runner`].
@@ -149,6 +155,7 @@ impl Runner {
         let worker = self.config.worker_id.clone();
         let now = self.clock.now();
         match outcome {
+            Ok(()) if handler.completes_its_job() => {}
             Ok(()) => {
                 self.store
                     .write(move |c| jobs::complete(c, id, &worker, now))

@@ -1,7 +1,8 @@
-//! The job handlers of the engine: each runs one transition in one write transaction.
+//! The job handlers of the engine: each runs one transition and completes its job in one write
+//! transaction (a worker that lost its lease commits neither).
 
 use super::{engine, kinds};
-use crate::jobs::Job;
+use crate::jobs::{self, Job};
 use crate::runner::{JobError, JobFuture, JobHandler};
 use crate::{Conn, Store, StoreError};
 use gatehouse_domain::{Clock, Timestamp};
@@ -34,9 +35,25 @@ impl JobHandler for Step {
             };
             let (tenant, id) = (arg("tenantId")?, arg("id")?);
             let now = clock.now();
-            store.write(move |c| run(c, &tenant, &id, now)).await?;
+            let (job_id, worker) = (job.id, job.worker.unwrap_or_default());
+            store
+                .write(move |c| {
+                    run(c, &tenant, &id, now)?;
+                    if jobs::complete(c, job_id, &worker, now)? {
+                        Ok(())
+                    } else {
+                        Err(StoreError::Conflict(format!(
+                            "job {job_id}: the lease was lost; the transition is not kept"
+                        )))
+                    }
+                })
+                .await?;
             Ok(())
         })
+    }
+
+    fn completes_its_job(&self) -> bool {
+        true
     }
 }
 
