@@ -12,8 +12,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// An OAuth 2.0 grant.
-#[derive(Clone, Debug)]
+/// An OAuth 2.0 grant. Its `Debug` shows no credential.
+#[derive(Clone)]
 pub enum Grant {
     /// `client_credentials`.
     ClientCredentials,
@@ -23,8 +23,8 @@ pub enum Grant {
     RefreshToken(String),
 }
 
-/// Where a token comes from.
-#[derive(Clone, Debug)]
+/// Where a token comes from. Its `Debug` shows no credential.
+#[derive(Clone)]
 pub struct OAuth {
     /// Token endpoint.
     pub token_url: String,
@@ -36,8 +36,8 @@ pub struct OAuth {
     pub grant: Grant,
 }
 
-/// How calls authenticate.
-#[derive(Clone, Debug)]
+/// How calls authenticate. Its `Debug` shows no credential.
+#[derive(Clone)]
 pub enum Auth {
     /// Not at all.
     None,
@@ -49,6 +49,41 @@ pub enum Auth {
     ApiKey(String, String),
     /// An OAuth 2.0 access token.
     OAuth(OAuth),
+}
+
+use gatehouse_domain::service_desk::MASK;
+
+impl std::fmt::Debug for Grant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::ClientCredentials => f.write_str("ClientCredentials"),
+            Self::Password(user, _) => f.debug_tuple("Password").field(user).field(&MASK).finish(),
+            Self::RefreshToken(_) => f.debug_tuple("RefreshToken").field(&MASK).finish(),
+        }
+    }
+}
+
+impl std::fmt::Debug for OAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuth")
+            .field("token_url", &self.token_url)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &MASK)
+            .field("grant", &self.grant)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::None => f.write_str("None"),
+            Self::Basic(user, _) => f.debug_tuple("Basic").field(user).field(&MASK).finish(),
+            Self::Bearer(_) => f.debug_tuple("Bearer").field(&MASK).finish(),
+            Self::ApiKey(header, _) => f.debug_tuple("ApiKey").field(header).field(&MASK).finish(),
+            Self::OAuth(o) => f.debug_tuple("OAuth").field(o).finish(),
+        }
+    }
 }
 
 fn text(attrs: &Map<String, Value>, key: &str) -> Option<String> {
