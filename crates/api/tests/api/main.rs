@@ -20,6 +20,7 @@ mod installed_integrations;
 mod notifications;
 mod oauth_clients;
 mod pats;
+mod route_matrix;
 mod routing;
 mod schema_rules;
 mod service_desk;
