@@ -17,6 +17,7 @@ mod catalog_identities;
 mod catalog_sources;
 mod docs;
 mod installed_integrations;
+mod mass_assignment;
 mod notifications;
 mod oauth_clients;
 mod pats;
