@@ -4,8 +4,9 @@
 //! Opening: the ticket row and its correlation id are committed first ([`tickets::begin`]); an
 //! attempt after the first looks the ticket up by correlation id before creating, so a create whose
 //! answer was lost (timeout, reset, crash) never yields a second ticket. Transient faults (timeouts,
-//! broken connections, 408/425/429/5xx) are retried with the runner's jittered backoff, no sooner
-//! than the desk's `Retry-After`; other faults, and the last attempt, fail the item
+//! broken connections, 408/425/429/5xx, and answers that cannot be read, whose outcome is unknown)
+//! are retried with the runner's jittered backoff, no sooner than the desk's `Retry-After`; other
+//! faults, and the last attempt, fail the item
 //! (`PROVISIONING_FAILED` with the error). Calls to one integration are capped
 //! ([`crate::DeskConfig::per_link_concurrency`]).
 //!
@@ -15,7 +16,7 @@
 //! later, until `provisioningMaxStatusCheckDays` have passed: then the item fails as expired.
 
 use crate::auth::{Auth, TokenCache};
-use crate::http::{DeskConfig, Http};
+use crate::http::{CallError, DeskConfig, Http};
 use crate::protocol::{Content, Ctx, DeskTicket, Flavor, Link};
 use gatehouse_domain::net_guard::NetPolicy;
 use gatehouse_domain::sealed::SealKey;
@@ -263,8 +264,13 @@ impl Desks {
             Err(e) => {
                 let message = scrub(&e.to_string(), &loaded.secrets);
                 let last = job.attempt >= job.max_attempts;
-                if !e.is_transient() || last {
-                    let text = if e.is_transient() {
+                // An answer that cannot be read (not JSON, no ticket in it, over the size cap)
+                // leaves the outcome unknown: the desk may have opened the ticket. Like a timeout,
+                // it is tried again, and the next attempt looks the ticket up first.
+                let unknown = matches!(e, CallError::Protocol(_) | CallError::TooLarge(..));
+                let transient = e.is_transient() || unknown;
+                if !transient || last {
+                    let text = if transient {
                         format!(
                             "The service desk did not open the ticket after {} attempts: {message}",
                             job.attempt
