@@ -250,6 +250,7 @@ impl TokenCache {
                     .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
             })
             .unwrap_or(300);
+        crate::failpoint::hit(crate::failpoint::TOKEN_FETCHED);
         let margin = (lifetime / 10).clamp(1, 60);
         self.tokens
             .lock()

@@ -16,6 +16,7 @@
 //! later, until `provisioningMaxStatusCheckDays` have passed: then the item fails as expired.
 
 use crate::auth::{Auth, TokenCache};
+use crate::failpoint;
 use crate::http::{CallError, DeskConfig, Http};
 use crate::protocol::{Content, Ctx, DeskTicket, Flavor, Link};
 use gatehouse_domain::net_guard::NetPolicy;
@@ -224,6 +225,7 @@ impl Desks {
     }
 
     async fn open_ticket(&self, job: &Job, tenant: String, id: String) -> Result<(), JobError> {
+        failpoint::hit(failpoint::CLAIMED);
         let now = self.clock.now();
         let (t, i) = (tenant.clone(), id.clone());
         let Some(work) = self
@@ -257,9 +259,16 @@ impl Desks {
                 .content(&tenant, &work.request, &correlation, &loaded)
                 .await?;
             outcome = loaded.link.create(ctx, &content).await.map(Some);
+            if outcome.is_ok() {
+                failpoint::hit(failpoint::CREATED);
+            }
         }
         match outcome {
-            Ok(Some(found)) => self.record_open(&tenant, &id, found, &loaded).await,
+            Ok(Some(found)) => {
+                self.record_open(&tenant, &id, found, &loaded).await?;
+                failpoint::hit(failpoint::RECORDED);
+                Ok(())
+            }
             Ok(None) => unreachable!("a create answers with a ticket or an error"),
             Err(e) => {
                 let message = scrub(&e.to_string(), &loaded.secrets);
@@ -474,7 +483,9 @@ impl Desks {
             .await
             .map_err(|_| JobError::Retry("shutting down".into()))?;
         let interval = loaded.follow.interval_minutes;
-        match loaded.link.status(self.ctx(), &desk_id).await {
+        let status = loaded.link.status(self.ctx(), &desk_id).await;
+        failpoint::hit(failpoint::STATUS_READ);
+        match status {
             Ok(Some(s)) => match sailpoint_status(&loaded, &s) {
                 "Queued" => self.still_open(&tenant, &id, Some(s), interval).await,
                 done => {
