@@ -25,7 +25,7 @@ use gatehouse_domain::service_desk::mapping::{
     outbound_fields, ticket_status, MapAttribute, SERVICE_REQUEST,
 };
 use gatehouse_domain::service_desk::{seal_context, SEAL_PURPOSE};
-use gatehouse_domain::Clock;
+use gatehouse_domain::{Clock, Timestamp};
 use gatehouse_store::access_requests::{kinds, AccessRequest};
 use gatehouse_store::jobs::Job;
 use gatehouse_store::runner::{JobError, JobFuture, JobHandler};
@@ -440,7 +440,13 @@ impl Desks {
         })
     }
 
-    async fn check_status(&self, tenant: String, id: String) -> Result<(), JobError> {
+    /// The check of request `id`'s ticket that was due at `due`.
+    async fn check_status(
+        &self,
+        tenant: String,
+        id: String,
+        due: Timestamp,
+    ) -> Result<(), JobError> {
         let (t, i) = (tenant.clone(), id.clone());
         let Some(ticket) = self.store.read(move |c| tickets::get(c, &t, &i)).await? else {
             return Ok(());
@@ -448,19 +454,30 @@ impl Desks {
         if ticket.phase != Phase::Open {
             return Ok(());
         }
-        let now = self.clock.now();
-        if let (Some(until), Some(opened)) = (ticket.check_until, ticket.opened) {
-            if now <= until {
-                return self.check_open(tenant, id, ticket).await;
-            }
-            let days = (until.0 - opened.0) / 86_400_000;
-            let msg = format!(
-                "The ticket {} was still open at the desk after {days} days of status checks: the item expired.",
-                ticket.desk_number.as_deref().or(ticket.desk_id.as_deref()).unwrap_or("?")
-            );
-            return self.settle(&tenant, &id, "Failed", None, &msg).await;
+        // The window is judged by when the check was due, not by when a worker got to it: the
+        // check due at the window's last instant still runs.
+        match ticket.check_until {
+            Some(until) if due > until => self.expire(&tenant, &id, &ticket).await,
+            _ => self.check_open(tenant, id, ticket, due).await,
         }
-        self.check_open(tenant, id, ticket).await
+    }
+
+    /// Fails the item of `ticket`, whose checks ran out of days.
+    async fn expire(
+        &self,
+        tenant: &str,
+        id: &str,
+        ticket: &tickets::Ticket,
+    ) -> Result<(), JobError> {
+        let days = match (ticket.check_until, ticket.opened) {
+            (Some(until), Some(opened)) => (until.0 - opened.0) / 86_400_000,
+            _ => 0,
+        };
+        let msg = format!(
+            "The ticket {} was still open at the desk after {days} days of status checks: the item expired.",
+            ticket.desk_number.as_deref().or(ticket.desk_id.as_deref()).unwrap_or("?")
+        );
+        self.settle(tenant, id, "Failed", None, &msg).await
     }
 
     /// Reads the status of open ticket `ticket` (of request `id`) from its desk.
@@ -469,6 +486,7 @@ impl Desks {
         tenant: String,
         id: String,
         ticket: tickets::Ticket,
+        due: Timestamp,
     ) -> Result<(), JobError> {
         let Some(loaded) = self
             .load_or_fail(&tenant, &id, &ticket.integration_id)
@@ -485,43 +503,46 @@ impl Desks {
         let interval = loaded.follow.interval_minutes;
         let status = loaded.link.status(self.ctx(), &desk_id).await;
         failpoint::hit(failpoint::STATUS_READ);
-        match status {
+        let desk_status = match status {
             Ok(Some(s)) => match sailpoint_status(&loaded, &s) {
-                "Queued" => self.still_open(&tenant, &id, Some(s), interval).await,
+                "Queued" => Some(s),
                 done => {
                     let msg = format!("The desk's ticket is {s}.");
-                    self.settle(&tenant, &id, done, Some(&s), &msg).await
+                    return self.settle(&tenant, &id, done, Some(&s), &msg).await;
                 }
             },
             Ok(None) => {
-                self.settle(
-                    &tenant,
-                    &id,
-                    "Failed",
-                    None,
-                    "The ticket no longer exists at the desk.",
-                )
-                .await
+                return self
+                    .settle(
+                        &tenant,
+                        &id,
+                        "Failed",
+                        None,
+                        "The ticket no longer exists at the desk.",
+                    )
+                    .await
             }
             Err(e) => {
                 let message = scrub(&e.to_string(), &loaded.secrets);
                 tracing::warn!(request = %id, "status check failed: {message}");
-                self.still_open(&tenant, &id, None, interval).await
+                None
             }
-        }
-    }
-
-    async fn still_open(
-        &self,
-        tenant: &str,
-        id: &str,
-        desk_status: Option<String>,
-        interval: u32,
-    ) -> Result<(), JobError> {
+        };
+        // The next check keeps to the schedule (one interval after this one was due), so late
+        // runs do not push the checks back; after a long stop it comes one interval from now.
         let now = self.clock.now();
-        let (t, i) = (tenant.to_owned(), id.to_owned());
+        let step = i64::from(interval) * 60_000;
+        let mut next = due.plus_millis(step);
+        if next <= now {
+            next = now.plus_millis(step);
+        }
+        if ticket.check_until.is_some_and(|until| next > until) {
+            // That was the last check the window allows.
+            return self.expire(&tenant, &id, &ticket).await;
+        }
+        let (t, i) = (tenant, id);
         self.store
-            .write(move |c| tickets::still_open(c, &t, &i, desk_status.as_deref(), interval, now))
+            .write(move |c| tickets::still_open(c, &t, &i, desk_status.as_deref(), next, now))
             .await?;
         Ok(())
     }
@@ -565,7 +586,7 @@ impl JobHandler for CheckStatus {
         let desks = self.0.clone();
         Box::pin(async move {
             let (tenant, id) = args(&job)?;
-            desks.check_status(tenant, id).await
+            desks.check_status(tenant, id, job.scheduled_at).await
         })
     }
 }

@@ -16,6 +16,7 @@ mod catalog_fixtures;
 mod catalog_identities;
 mod catalog_sources;
 mod docs;
+mod durability;
 mod hostile_desk;
 mod installed_integrations;
 mod mass_assignment;
