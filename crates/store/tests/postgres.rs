@@ -84,10 +84,7 @@ async fn a_database_without_synchronous_commit_is_refused() {
         pool_size: 2,
     };
     let refused = Store::open(config.clone(), 0).await;
-    let err = refused
-        .err()
-        .expect("the store refuses to open")
-        .to_string();
+    let err = refused.expect_err("the store refuses to open").to_string();
     assert!(err.contains("synchronous_commit"), "{err}");
     admin(
         &url,
