@@ -34,4 +34,5 @@ mod ssrf;
 mod support;
 mod task_status;
 mod tenant_data;
+mod webhook_auth;
 mod work_items;
