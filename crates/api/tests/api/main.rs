@@ -18,6 +18,7 @@ mod catalog_sources;
 mod docs;
 mod durability;
 mod hostile_desk;
+mod input_limits;
 mod installed_integrations;
 mod mass_assignment;
 mod notifications;
