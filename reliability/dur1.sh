@@ -7,6 +7,7 @@
 #   DUR1_RATE=500 PROFILE=release reliability/dur1.sh
 #
 # Knobs: DUR1_RATE, DUR1_SECONDS, DUR1_KILL_EVERY_MS, DUR1_SYNC (full|normal), DUR1_DRAIN_SECONDS,
+# DUR1_MAX_LOAD_SECONDS,
 # PROFILE (dev|release; default dev, which needs no separate build).
 set -euo pipefail
 cd "$(dirname "$0")/.."

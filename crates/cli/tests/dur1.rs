@@ -12,7 +12,8 @@
 //! `PRAGMA integrity_check` answers `ok`.
 //!
 //! Knobs (environment): `DUR1_RATE` requests/s (100), `DUR1_SECONDS` of load (60),
-//! `DUR1_KILL_EVERY_MS` (2000), `DUR1_SYNC` full|normal (full), `DUR1_DRAIN_SECONDS` (120).
+//! `DUR1_KILL_EVERY_MS` (2000), `DUR1_SYNC` full|normal (full), `DUR1_DRAIN_SECONDS` (120),
+//! `DUR1_MAX_LOAD_SECONDS` (4 × the load time: requests still unanswered then are given up).
 
 use gatehouse_store::{Store, StoreConfig, Synchronous};
 use gatehouse_testdesk::{Desk, Flavor};
@@ -238,10 +239,17 @@ async fn dur1_kill_9_under_load() {
     let limit = Arc::new(tokio::sync::Semaphore::new(64));
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
+    let deadline = started + Duration::from_secs(env_num("DUR1_MAX_LOAD_SECONDS", seconds * 4));
+    let mut sent = 0;
     for n in 0..total {
+        if Instant::now() > deadline {
+            eprintln!("DUR-1: load deadline reached after {n} of {total} requests were sent");
+            break;
+        }
         let due = started + Duration::from_secs_f64(n as f64 / rate as f64);
         tokio::time::sleep_until(due.into()).await;
         let permit = limit.clone().acquire_owned().await.unwrap();
+        sent += 1;
         let (http, base, token, log) = (http.clone(), base.clone(), token.clone(), log.clone());
         tasks.spawn(async move {
             let _permit = permit;
@@ -279,8 +287,32 @@ async fn dur1_kill_9_under_load() {
             }
         });
     }
-    while let Some(done) = tasks.join_next().await {
-        done.unwrap();
+    // Whatever is still unanswered at the deadline is given up (and reported as such).
+    let mut last_report = Instant::now();
+    loop {
+        match tokio::time::timeout_at(deadline.into(), tasks.join_next()).await {
+            Ok(Some(done)) => done.unwrap(),
+            Ok(None) => break,
+            Err(_) => {
+                eprintln!(
+                    "DUR-1: load deadline reached; {} requests unanswered",
+                    tasks.len()
+                );
+                tasks.abort_all();
+                break;
+            }
+        }
+        if last_report.elapsed() > Duration::from_secs(5) {
+            last_report = Instant::now();
+            let l = log.lock().unwrap();
+            eprintln!(
+                "DUR-1: {:.0} s, {} accepted, {} retries, {} kills",
+                started.elapsed().as_secs_f64(),
+                l.accepted.len(),
+                l.retries,
+                kills.load(Ordering::SeqCst)
+            );
+        }
     }
     let load_time = started.elapsed();
     loading.store(false, Ordering::SeqCst);
@@ -355,7 +387,7 @@ async fn dur1_kill_9_under_load() {
     let summary = json!({
         "test": "DUR-1", "sync": sync, "rate": rate, "seconds": seconds,
         "load_seconds": load_time.as_secs_f64(), "kills": kills.load(Ordering::SeqCst),
-        "requests": total, "accepted_202": accepted.len(),
+        "requests": total, "sent": sent, "accepted_202": accepted.len(),
         "first_try_202_percent": 100.0 * l.first_try_202 as f64 / total as f64,
         "retries": l.retries, "rows": rows.len(), "desk_tickets": per_correlation.values().sum::<usize>(),
         "lost_202": lost, "missing_tickets": missing, "duplicate_tickets": duplicates,
