@@ -626,3 +626,38 @@ async fn failed_token_requests_are_limited_per_client_and_api_clients_hold_no_le
         }
     }
 }
+
+/// LOAD-4 (docs/RELIABILITY.md): with a limit of L per window, 3·L calls by one client admit
+/// exactly L; the rest are 429 with a whole `Retry-After` within the window, and another client
+/// is not affected meanwhile.
+#[tokio::test]
+async fn one_throttled_client_leaves_the_others_alone() {
+    let app = TestApp::with(ApiConfig {
+        rate_limit: "5/10s".parse::<RateLimit>().unwrap(),
+        ..ApiConfig::default()
+    })
+    .await;
+    let (_, one) = app.person("throttled.client", &["USER"]).await;
+    let (_, other) = app.person("other.client", &["USER"]).await;
+    let mut admitted = 0;
+    for _ in 0..15 {
+        let r = app
+            .call("GET", "/v3/personal-access-tokens", Some(&one), None)
+            .await;
+        match r.status {
+            StatusCode::OK => admitted += 1,
+            StatusCode::TOO_MANY_REQUESTS => {
+                let wait: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
+                assert!((1..=10).contains(&wait), "{wait}");
+            }
+            s => panic!("{s}: {}", r.text),
+        }
+    }
+    assert_eq!(admitted, 5, "admitted of 15");
+    for _ in 0..3 {
+        let r = app
+            .call("GET", "/v3/personal-access-tokens", Some(&other), None)
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    }
+}
