@@ -17,6 +17,8 @@ use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use gatehouse_domain::{Authority, Principal};
+use std::collections::HashMap;
+use std::sync::OnceLock;
 use std::time::Instant;
 
 /// The verified caller of the current request and the operation it called.
@@ -69,6 +71,40 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
     }
 }
 
+/// The user levels that may call `op`: its own; or, where its family's spec states none while
+/// every other family states some for the same operation, theirs (`/beta` leaves the levels out
+/// of operations that `/v3` and `/v2024` give to admins only, and a sibling route must not be an
+/// open side door). `None`: any person may call it.
+pub fn levels_of(op: &Operation) -> Option<&'static [&'static str]> {
+    /// Per handler: the levels its routes state, and how many routes state none.
+    type Stated = HashMap<&'static str, (Vec<&'static str>, usize)>;
+    static STATED: OnceLock<Stated> = OnceLock::new();
+    if let Some(levels) = op.levels {
+        return Some(levels);
+    }
+    let stated = STATED.get_or_init(|| {
+        let mut by_handler = Stated::new();
+        for o in crate::routes::all_operations() {
+            let (list, unstated) = by_handler.entry(o.handler).or_default();
+            match o.levels {
+                Some(levels) => {
+                    for l in levels {
+                        if !list.contains(l) {
+                            list.push(l);
+                        }
+                    }
+                }
+                None => *unstated += 1,
+            }
+        }
+        by_handler
+    });
+    match stated.get(op.handler) {
+        Some((list, 1)) if !list.is_empty() => Some(list.as_slice()),
+        _ => None,
+    }
+}
+
 /// Decides whether `p` may call `op` (levels, scopes, user context). `Err` carries the reason.
 pub fn permits(op: &Operation, p: &Principal) -> Result<(), String> {
     if p.identity_id.is_none() {
@@ -78,7 +114,7 @@ pub fn permits(op: &Operation, p: &Principal) -> Result<(), String> {
                 op.operation_id
             ));
         }
-    } else if let Some(levels) = op.levels {
+    } else if let Some(levels) = levels_of(op) {
         let open = levels
             .iter()
             .any(|l| matches!(*l, "Any" | "USER" | "APPROVAL_OWNER"));

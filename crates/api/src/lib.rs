@@ -30,6 +30,9 @@ use std::sync::Arc;
 pub struct ApiConfig {
     /// Per-client rate limit.
     pub rate_limit: RateLimit,
+    /// Failed token requests allowed per client id (bad secret, unknown client); past it the
+    /// token endpoint answers 429 for that client id until the window refills.
+    pub token_failures: RateLimit,
     /// Largest request body, in bytes.
     pub max_body_bytes: usize,
     /// The pod name reported in tokens.
@@ -49,6 +52,10 @@ impl Default for ApiConfig {
                 requests: 100,
                 window: std::time::Duration::from_secs(10),
             },
+            token_failures: RateLimit::Per {
+                requests: 10,
+                window: std::time::Duration::from_secs(60),
+            },
             max_body_bytes: 1024 * 1024,
             pod: "gatehouse".into(),
             net: gatehouse_domain::net_guard::NetPolicy::default(),
@@ -65,6 +72,7 @@ struct Inner {
     signer: Signer,
     master_key: Vec<u8>,
     rate_limiter: RateLimiter,
+    token_failures: RateLimiter,
     metrics: metrics::Metrics,
     config: ApiConfig,
     runner: Runner,
@@ -110,6 +118,7 @@ impl AppState {
             signer,
             master_key,
             rate_limiter: RateLimiter::new(config.rate_limit),
+            token_failures: RateLimiter::new(config.token_failures),
             metrics: metrics::Metrics::new(),
             config,
         }))
@@ -143,6 +152,11 @@ impl AppState {
     /// The per-client rate limiter.
     pub fn rate_limiter(&self) -> &RateLimiter {
         &self.0.rate_limiter
+    }
+
+    /// Failed token requests per client id.
+    pub fn token_failures(&self) -> &RateLimiter {
+        &self.0.token_failures
     }
 
     /// Request metrics.

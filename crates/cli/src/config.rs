@@ -82,8 +82,8 @@ pub struct ExportArgs {
     pub output: Option<PathBuf>,
 }
 
-/// Where the data lives.
-#[derive(Debug, Args, Clone)]
+/// Where the data lives. Its `Debug` hides a password in the database URL.
+#[derive(Args, Clone)]
 pub struct StoreArgs {
     /// Directory for the embedded SQLite database and the master key file.
     #[arg(long, env = "GATEHOUSE_DATA_DIR", default_value = "./gatehouse-data")]
@@ -117,8 +117,9 @@ pub enum ClockKind {
     Virtual,
 }
 
-/// Options of `gatehouse serve`.
-#[derive(Debug, Args)]
+/// Options of `gatehouse serve`. Its `Debug` shows no secret (admin client secret, master key,
+/// passwords in URLs).
+#[derive(Args)]
 pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "GATEHOUSE_LISTEN", default_value = "127.0.0.1:7100")]
@@ -172,10 +173,87 @@ pub struct ServeArgs {
     pub shutdown_grace: u64,
 }
 
+const MASK: &str = "********";
+
+fn masked(v: Option<&String>) -> Option<&'static str> {
+    v.map(|_| MASK)
+}
+
+impl std::fmt::Debug for StoreArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreArgs")
+            .field("data_dir", &self.data_dir)
+            .field(
+                "database_url",
+                &self
+                    .database_url
+                    .as_deref()
+                    .map(gatehouse_store::redact_url),
+            )
+            .field("sqlite_synchronous", &self.sqlite_synchronous)
+            .field("database_pool", &self.database_pool)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for ServeArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServeArgs")
+            .field("listen", &self.listen)
+            .field("store", &self.store)
+            .field("rate_limit", &self.rate_limit)
+            .field("clock", &self.clock)
+            .field("admin_client_id", &self.admin_client_id)
+            .field(
+                "admin_client_secret",
+                &masked(self.admin_client_secret.as_ref()),
+            )
+            .field("master_key", &masked(self.master_key.as_ref()))
+            .field("allow_private_network", &self.allow_private_network)
+            .field("task_retention", &self.task_retention)
+            .field(
+                "smtp_url",
+                &self.smtp_url.as_deref().map(gatehouse_store::redact_url),
+            )
+            .field("smtp_from", &self.smtp_from)
+            .field("log", &self.log)
+            .field("no_demo", &self.no_demo)
+            .field("shutdown_grace", &self.shutdown_grace)
+            .finish()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
+    use clap::{CommandFactory, Parser};
+
+    /// SEC-5 (docs/RELIABILITY.md): the parsed command line, printed with `{:?}`, holds none of
+    /// the secrets given on it.
+    #[test]
+    fn debug_of_the_options_shows_no_secret() {
+        let cli = Cli::try_parse_from([
+            "gatehouse",
+            "serve",
+            "--admin-client-id",
+            "admin",
+            "--admin-client-secret",
+            "CANARY-secret-1",
+            "--master-key",
+            "CANARY-00112233445566778899aabbccddeeff00112233445566778899aabbcc",
+            "--database-url",
+            "postgres://g:CANARY-pw-2@db.example/g",
+            "--smtp-url",
+            "smtp://mailer:CANARY-pw-3@relay.example:25",
+        ])
+        .unwrap();
+        let text = format!("{cli:?} {cli:#?}");
+        assert!(!text.contains("CANARY"), "{text}");
+        assert!(
+            text.contains("db.example") && text.contains("relay.example"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn cli_definition_is_consistent() {

@@ -1,7 +1,7 @@
 //! How a desk call authenticates, from an integration's attributes, and the OAuth 2.0 token cache.
 //!
-//! Access tokens are cached per integration and grant, and fetched again a minute before they
-//! expire. A call answered 401 drops the cached token and is retried once with a fresh one
+//! Access tokens are cached per integration and grant, and fetched again once 80 % of their
+//! lifetime has passed. A call answered 401 drops the cached token and is retried once with a fresh one
 //! ([`crate::protocol`]); a second 401 is a permanent failure.
 
 use crate::http::{CallError, Http};
@@ -12,8 +12,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// An OAuth 2.0 grant.
-#[derive(Clone, Debug)]
+/// An OAuth 2.0 grant. Its `Debug` shows no credential.
+#[derive(Clone)]
 pub enum Grant {
     /// `client_credentials`.
     ClientCredentials,
@@ -23,8 +23,8 @@ pub enum Grant {
     RefreshToken(String),
 }
 
-/// Where a token comes from.
-#[derive(Clone, Debug)]
+/// Where a token comes from. Its `Debug` shows no credential.
+#[derive(Clone)]
 pub struct OAuth {
     /// Token endpoint.
     pub token_url: String,
@@ -36,8 +36,8 @@ pub struct OAuth {
     pub grant: Grant,
 }
 
-/// How calls authenticate.
-#[derive(Clone, Debug)]
+/// How calls authenticate. Its `Debug` shows no credential.
+#[derive(Clone)]
 pub enum Auth {
     /// Not at all.
     None,
@@ -49,6 +49,41 @@ pub enum Auth {
     ApiKey(String, String),
     /// An OAuth 2.0 access token.
     OAuth(OAuth),
+}
+
+use gatehouse_domain::service_desk::MASK;
+
+impl std::fmt::Debug for Grant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::ClientCredentials => f.write_str("ClientCredentials"),
+            Self::Password(user, _) => f.debug_tuple("Password").field(user).field(&MASK).finish(),
+            Self::RefreshToken(_) => f.debug_tuple("RefreshToken").field(&MASK).finish(),
+        }
+    }
+}
+
+impl std::fmt::Debug for OAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuth")
+            .field("token_url", &self.token_url)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &MASK)
+            .field("grant", &self.grant)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::None => f.write_str("None"),
+            Self::Basic(user, _) => f.debug_tuple("Basic").field(user).field(&MASK).finish(),
+            Self::Bearer(_) => f.debug_tuple("Bearer").field(&MASK).finish(),
+            Self::ApiKey(header, _) => f.debug_tuple("ApiKey").field(header).field(&MASK).finish(),
+            Self::OAuth(o) => f.debug_tuple("OAuth").field(o).finish(),
+        }
+    }
 }
 
 fn text(attrs: &Map<String, Value>, key: &str) -> Option<String> {
@@ -119,6 +154,13 @@ impl Auth {
             }
         }
     }
+}
+
+/// Seconds after which a token that lives `lifetime` seconds is fetched again: at 80 % of its
+/// lifetime, so that a slow clock or a token endpoint that shortens lives never hands a desk an
+/// expired token.
+pub fn refresh_after(lifetime: u64) -> u64 {
+    lifetime.saturating_mul(4) / 5
 }
 
 struct Cached {
@@ -215,7 +257,8 @@ impl TokenCache {
                     .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
             })
             .unwrap_or(300);
-        let margin = (lifetime / 10).clamp(1, 60);
+        crate::failpoint::hit(crate::failpoint::TOKEN_FETCHED);
+
         self.tokens
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -223,8 +266,7 @@ impl TokenCache {
                 key,
                 Cached {
                     token: token.clone(),
-                    refresh_after: Instant::now()
-                        + Duration::from_secs(lifetime.saturating_sub(margin)),
+                    refresh_after: Instant::now() + Duration::from_secs(refresh_after(lifetime)),
                 },
             );
         Ok(token)
@@ -247,5 +289,24 @@ impl TokenCache {
                 format!("Bearer {}", self.token(http, link, o).await?),
             )),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::refresh_after;
+
+    /// OUT-4: a token is refreshed at no more than 80 % of its lifetime, and not needlessly early.
+    #[test]
+    fn tokens_are_refreshed_at_80_percent_of_their_lifetime() {
+        for lifetime in (0..=86_400).chain([u64::MAX / 2, u64::MAX]) {
+            let at = refresh_after(lifetime);
+            assert!(at as f64 <= 0.8 * lifetime as f64, "{lifetime}: {at}");
+            assert!(
+                at as f64 >= 0.8 * lifetime as f64 - 1.0 || lifetime > u64::MAX / 5,
+                "{lifetime}: {at}"
+            );
+        }
+        assert_eq!(refresh_after(3_600), 2_880);
     }
 }

@@ -114,8 +114,7 @@ impl Reply {
     }
 }
 
-/// A request to send.
-#[derive(Debug)]
+/// A request to send. Its `Debug` shows header and form names, not their values (credentials).
 pub struct Call {
     /// Method.
     pub method: Method,
@@ -127,6 +126,19 @@ pub struct Call {
     pub json: Option<serde_json::Value>,
     /// A form body.
     pub form: Option<Vec<(String, String)>>,
+}
+
+impl std::fmt::Debug for Call {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names = |v: &[(String, String)]| v.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>();
+        f.debug_struct("Call")
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .field("headers", &names(&self.headers))
+            .field("json", &self.json.as_ref().map(|_| "…"))
+            .field("form", &self.form.as_deref().map(names))
+            .finish()
+    }
 }
 
 impl Call {

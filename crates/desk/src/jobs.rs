@@ -4,8 +4,9 @@
 //! Opening: the ticket row and its correlation id are committed first ([`tickets::begin`]); an
 //! attempt after the first looks the ticket up by correlation id before creating, so a create whose
 //! answer was lost (timeout, reset, crash) never yields a second ticket. Transient faults (timeouts,
-//! broken connections, 408/425/429/5xx) are retried with the runner's jittered backoff, no sooner
-//! than the desk's `Retry-After`; other faults, and the last attempt, fail the item
+//! broken connections, 408/425/429/5xx, and answers that cannot be read, whose outcome is unknown)
+//! are retried with the runner's jittered backoff, no sooner than the desk's `Retry-After`; other
+//! faults, and the last attempt, fail the item
 //! (`PROVISIONING_FAILED` with the error). Calls to one integration are capped
 //! ([`crate::DeskConfig::per_link_concurrency`]).
 //!
@@ -15,7 +16,8 @@
 //! later, until `provisioningMaxStatusCheckDays` have passed: then the item fails as expired.
 
 use crate::auth::{Auth, TokenCache};
-use crate::http::{DeskConfig, Http};
+use crate::failpoint;
+use crate::http::{CallError, DeskConfig, Http};
 use crate::protocol::{Content, Ctx, DeskTicket, Flavor, Link};
 use gatehouse_domain::net_guard::NetPolicy;
 use gatehouse_domain::sealed::SealKey;
@@ -23,7 +25,7 @@ use gatehouse_domain::service_desk::mapping::{
     outbound_fields, ticket_status, MapAttribute, SERVICE_REQUEST,
 };
 use gatehouse_domain::service_desk::{seal_context, SEAL_PURPOSE};
-use gatehouse_domain::Clock;
+use gatehouse_domain::{Clock, Timestamp};
 use gatehouse_store::access_requests::{kinds, AccessRequest};
 use gatehouse_store::jobs::Job;
 use gatehouse_store::runner::{JobError, JobFuture, JobHandler};
@@ -224,6 +226,7 @@ impl Desks {
     }
 
     async fn open_ticket(&self, job: &Job, tenant: String, id: String) -> Result<(), JobError> {
+        failpoint::hit(failpoint::CLAIMED);
         let now = self.clock.now();
         let (t, i) = (tenant.clone(), id.clone());
         let Some(work) = self
@@ -257,15 +260,28 @@ impl Desks {
                 .content(&tenant, &work.request, &correlation, &loaded)
                 .await?;
             outcome = loaded.link.create(ctx, &content).await.map(Some);
+            if outcome.is_ok() {
+                failpoint::hit(failpoint::CREATED);
+            }
         }
         match outcome {
-            Ok(Some(found)) => self.record_open(job.id, &tenant, &id, found, &loaded).await,
+            Ok(Some(found)) => {
+                self.record_open(job.id, &tenant, &id, found, &loaded)
+                    .await?;
+                failpoint::hit(failpoint::RECORDED);
+                Ok(())
+            }
             Ok(None) => unreachable!("a create answers with a ticket or an error"),
             Err(e) => {
                 let message = scrub(&e.to_string(), &loaded.secrets);
                 let last = job.attempt >= job.max_attempts;
-                if !e.is_transient() || last {
-                    let text = if e.is_transient() {
+                // An answer that cannot be read (not JSON, no ticket in it, over the size cap)
+                // leaves the outcome unknown: the desk may have opened the ticket. Like a timeout,
+                // it is tried again, and the next attempt looks the ticket up first.
+                let unknown = matches!(e, CallError::Protocol(_) | CallError::TooLarge(..));
+                let transient = e.is_transient() || unknown;
+                if !transient || last {
+                    let text = if transient {
                         format!(
                             "The service desk did not open the ticket after {} attempts: {message}",
                             job.attempt
@@ -446,7 +462,15 @@ impl Desks {
         })
     }
 
-    async fn check_status(&self, job_id: i64, tenant: String, id: String) -> Result<(), JobError> {
+    /// The check of request `id`'s ticket that was due at `due` (job `job_id`, whose task
+    /// reports what the check read).
+    async fn check_status(
+        &self,
+        job_id: i64,
+        tenant: String,
+        id: String,
+        due: Timestamp,
+    ) -> Result<(), JobError> {
         let (t, i) = (tenant.clone(), id.clone());
         let Some(ticket) = self.store.read(move |c| tickets::get(c, &t, &i)).await? else {
             return Ok(());
@@ -454,19 +478,30 @@ impl Desks {
         if ticket.phase != Phase::Open {
             return Ok(());
         }
-        let now = self.clock.now();
-        if let (Some(until), Some(opened)) = (ticket.check_until, ticket.opened) {
-            if now <= until {
-                return self.check_open(job_id, tenant, id, ticket).await;
-            }
-            let days = (until.0 - opened.0) / 86_400_000;
-            let msg = format!(
-                "The ticket {} was still open at the desk after {days} days of status checks: the item expired.",
-                ticket.desk_number.as_deref().or(ticket.desk_id.as_deref()).unwrap_or("?")
-            );
-            return self.settle(&tenant, &id, "Failed", None, &msg).await;
+        // The window is judged by when the check was due, not by when a worker got to it: the
+        // check due at the window's last instant still runs.
+        match ticket.check_until {
+            Some(until) if due > until => self.expire(&tenant, &id, &ticket).await,
+            _ => self.check_open(job_id, tenant, id, ticket, due).await,
         }
-        self.check_open(job_id, tenant, id, ticket).await
+    }
+
+    /// Fails the item of `ticket`, whose checks ran out of days.
+    async fn expire(
+        &self,
+        tenant: &str,
+        id: &str,
+        ticket: &tickets::Ticket,
+    ) -> Result<(), JobError> {
+        let days = match (ticket.check_until, ticket.opened) {
+            (Some(until), Some(opened)) => (until.0 - opened.0) / 86_400_000,
+            _ => 0,
+        };
+        let msg = format!(
+            "The ticket {} was still open at the desk after {days} days of status checks: the item expired.",
+            ticket.desk_number.as_deref().or(ticket.desk_id.as_deref()).unwrap_or("?")
+        );
+        self.settle(tenant, id, "Failed", None, &msg).await
     }
 
     /// Reads the status of open ticket `ticket` (of request `id`) from its desk.
@@ -476,6 +511,7 @@ impl Desks {
         tenant: String,
         id: String,
         ticket: tickets::Ticket,
+        due: Timestamp,
     ) -> Result<(), JobError> {
         let Some(loaded) = self
             .load_or_fail(&tenant, &id, &ticket.integration_id)
@@ -494,8 +530,9 @@ impl Desks {
             .desk_number
             .clone()
             .unwrap_or_else(|| desk_id.clone());
-        let read = loaded.link.status(self.ctx(), &desk_id).await;
-        let text = match &read {
+        let status = loaded.link.status(self.ctx(), &desk_id).await;
+        failpoint::hit(failpoint::STATUS_READ);
+        let text = match &status {
             Ok(Some(s)) => match sailpoint_status(&loaded, s) {
                 "Queued" => format!(
                     "Ticket {number} is {s} at the service desk: still open, checked again in {interval} minutes."
@@ -508,55 +545,58 @@ impl Desks {
                 scrub(&e.to_string(), &loaded.secrets)
             ),
         };
-        let status = read.as_ref().ok().cloned().flatten();
+        let read = status.as_ref().ok().cloned().flatten();
         let report = Report::info(
             "ticket.checked",
             text,
             &[
                 ("ticket number", "ticketNumber", Some(number.clone())),
-                ("desk status", "deskStatus", status),
+                ("desk status", "deskStatus", read),
             ],
         );
         self.store
             .write(move |c| task_status::set_report(c, job_id, &report))
             .await?;
-        match read {
+        let desk_status = match status {
             Ok(Some(s)) => match sailpoint_status(&loaded, &s) {
-                "Queued" => self.still_open(&tenant, &id, Some(s), interval).await,
+                "Queued" => Some(s),
                 done => {
                     let msg = format!("The desk's ticket is {s}.");
-                    self.settle(&tenant, &id, done, Some(&s), &msg).await
+                    return self.settle(&tenant, &id, done, Some(&s), &msg).await;
                 }
             },
             Ok(None) => {
-                self.settle(
-                    &tenant,
-                    &id,
-                    "Failed",
-                    None,
-                    "The ticket no longer exists at the desk.",
-                )
-                .await
+                return self
+                    .settle(
+                        &tenant,
+                        &id,
+                        "Failed",
+                        None,
+                        "The ticket no longer exists at the desk.",
+                    )
+                    .await
             }
             Err(e) => {
                 let message = scrub(&e.to_string(), &loaded.secrets);
                 tracing::warn!(request = %id, "status check failed: {message}");
-                self.still_open(&tenant, &id, None, interval).await
+                None
             }
-        }
-    }
-
-    async fn still_open(
-        &self,
-        tenant: &str,
-        id: &str,
-        desk_status: Option<String>,
-        interval: u32,
-    ) -> Result<(), JobError> {
+        };
+        // The next check keeps to the schedule (one interval after this one was due), so late
+        // runs do not push the checks back; after a long stop it comes one interval from now.
         let now = self.clock.now();
-        let (t, i) = (tenant.to_owned(), id.to_owned());
+        let step = i64::from(interval) * 60_000;
+        let mut next = due.plus_millis(step);
+        if next <= now {
+            next = now.plus_millis(step);
+        }
+        if ticket.check_until.is_some_and(|until| next > until) {
+            // That was the last check the window allows.
+            return self.expire(&tenant, &id, &ticket).await;
+        }
+        let (t, i) = (tenant, id);
         self.store
-            .write(move |c| tickets::still_open(c, &t, &i, desk_status.as_deref(), interval, now))
+            .write(move |c| tickets::still_open(c, &t, &i, desk_status.as_deref(), next, now))
             .await?;
         Ok(())
     }
@@ -600,7 +640,9 @@ impl JobHandler for CheckStatus {
         let desks = self.0.clone();
         Box::pin(async move {
             let (tenant, id) = args(&job)?;
-            desks.check_status(job.id, tenant, id).await
+            desks
+                .check_status(job.id, tenant, id, job.scheduled_at)
+                .await
         })
     }
 }

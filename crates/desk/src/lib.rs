@@ -6,8 +6,10 @@
 //! - [`auth`]: how calls authenticate; the OAuth 2.0 token cache.
 //! - [`protocol`]: ServiceNow Table API, Jira REST v3 and the generic REST desk.
 //! - [`jobs`]: the `service_desk_ticket` and `service_desk_status_check` job handlers.
+//! - [`failpoint`]: crash points for the crash tests (`GATEHOUSE_FAILPOINT`).
 
 pub mod auth;
+pub mod failpoint;
 pub mod http;
 pub mod jobs;
 pub mod protocol;

@@ -67,8 +67,9 @@ pub struct DeskTicket {
     pub status: Option<String>,
 }
 
-/// One service-desk integration, ready to call.
-#[derive(Clone, Debug)]
+/// One service-desk integration, ready to call. Its `Debug` names the attributes but shows none
+/// of their values (some are credentials in clear).
+#[derive(Clone)]
 pub struct Link {
     /// The integration id (keys the token cache).
     pub id: String,
@@ -78,6 +79,17 @@ pub struct Link {
     pub attrs: Map<String, Value>,
     /// Authentication.
     pub auth: Auth,
+}
+
+impl std::fmt::Debug for Link {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Link")
+            .field("id", &self.id)
+            .field("flavor", &self.flavor)
+            .field("attrs", &self.attrs.keys().collect::<Vec<_>>())
+            .field("auth", &self.auth)
+            .finish()
+    }
 }
 
 /// The client and token cache calls use.

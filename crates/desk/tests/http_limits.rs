@@ -164,3 +164,89 @@ async fn retry_after_in_seconds_and_as_a_date() {
     h.insert(reqwest::header::RETRY_AFTER, "soon".parse().unwrap());
     assert_eq!(gatehouse_desk::http::retry_after_ms(&h, 0), None);
 }
+
+/// SSRF-1 at connect time: URLs in the spellings an attacker would try, all aiming at a listener
+/// on 127.0.0.1 (or at metadata and private ranges), are refused by the client of a server that
+/// does not allow private networks, whatever was allowed when they were saved; the listener sees
+/// no connection. (The same spellings are refused when saved: `gatehouse_domain::net_guard`'s
+/// tests.)
+#[tokio::test]
+async fn hostile_urls_are_refused_at_connect_time_and_the_listener_sees_nothing() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let hits = Arc::new(AtomicUsize::new(0));
+    let h = hits.clone();
+    tokio::spawn(async move {
+        while let Ok((_s, _)) = listener.accept().await {
+            h.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    let urls = [
+        "http://127.0.0.1:{p}/",
+        "http://localhost:{p}/",
+        "http://LOCALHOST:{p}/",
+        "http://localhost.:{p}/",
+        "http://api.localhost:{p}/",
+        "http://[::1]:{p}/",
+        "http://[0:0:0:0:0:0:0:1]:{p}/",
+        "http://[::ffff:127.0.0.1]:{p}/",
+        "http://[::ffff:7f00:1]:{p}/",
+        "http://[::127.0.0.1]:{p}/",
+        "http://[64:ff9b::7f00:1]:{p}/",
+        "http://2130706433:{p}/",
+        "http://0x7f000001:{p}/",
+        "http://0x7f.1:{p}/",
+        "http://127.1:{p}/",
+        "http://0177.0.0.1:{p}/",
+        "http://017700000001:{p}/",
+        "http://127.000.000.001:{p}/",
+        "http://127。0。0。1:{p}/",
+        "http://ⓛⓞⓒⓐⓛⓗⓞⓢⓣ:{p}/",
+        "http://0.0.0.0:{p}/",
+        "http://0:{p}/",
+        "http://[::]:{p}/",
+        "https://127.0.0.1:{p}/",
+        "http://a@127.0.0.1:{p}/",
+        "http://user:pass@127.0.0.1:{p}/",
+        "gopher://127.0.0.1:{p}/_INFO",
+        "ftp://127.0.0.1:{p}/",
+        "dict://127.0.0.1:{p}/",
+        "file:///etc/passwd",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::ffff:a9fe:a9fe]/",
+        "http://169.254.170.2/v2/credentials",
+        "http://metadata.google.internal/computeMetadata/v1/",
+        "http://100.100.100.200/latest/meta-data/",
+        "http://[fd00:ec2::254]/",
+        "http://10.0.0.1:{p}/",
+        "http://0x0a000001:{p}/",
+        "http://172.16.0.1:{p}/",
+        "http://192.168.0.1:{p}/",
+        "http://100.64.0.1:{p}/",
+        "http://198.18.0.1:{p}/",
+        "http://[fd00::1]:{p}/",
+        "http://[fe80::1]:{p}/",
+        "http://224.0.0.1:{p}/",
+    ];
+    assert!(urls.len() >= 40);
+    let strict = client(false);
+    for u in urls {
+        let u = u.replace("{p}", &port.to_string());
+        match strict.send(Call::new(Method::GET, u.clone())).await {
+            Err(CallError::Refused(_)) => {}
+            other => panic!("{u}: {other:?}"),
+        }
+    }
+    // Allowing private networks lets the listener be reached: the refusals above were the
+    // policy's, not a dead port's.
+    let local = client(true);
+    let _ = local
+        .send(Call::new(Method::GET, format!("http://127.0.0.1:{port}/")))
+        .await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        1,
+        "only the allowed call arrived"
+    );
+}

@@ -52,8 +52,8 @@ pub use value::{Row, Value};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// Where the data lives.
-#[derive(Clone, Debug)]
+/// Where the data lives. Its `Debug` hides a password in the PostgreSQL URL.
+#[derive(Clone)]
 pub enum StoreConfig {
     /// An SQLite database file.
     Sqlite {
@@ -69,6 +69,56 @@ pub enum StoreConfig {
         /// Connections in the pool.
         pool_size: u32,
     },
+}
+
+impl std::fmt::Debug for StoreConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Sqlite { path, synchronous } => f
+                .debug_struct("Sqlite")
+                .field("path", path)
+                .field("synchronous", synchronous)
+                .finish(),
+            Self::Postgres { url, pool_size } => f
+                .debug_struct("Postgres")
+                .field("url", &redact_url(url))
+                .field("pool_size", pool_size)
+                .finish(),
+        }
+    }
+}
+
+/// `url` with any password masked: `scheme://user:********@host/…`, and `password=********` in
+/// the `key=value` form of connection strings and in query parameters.
+pub fn redact_url(url: &str) -> String {
+    const MASK: &str = "********";
+    let mut out = url.to_owned();
+    if let Some(start) = out.find("://").map(|i| i + 3) {
+        let end = out[start..]
+            .find(['/', '?', '#'])
+            .map_or(out.len(), |i| start + i);
+        if let Some(at) = out[start..end].rfind('@').map(|i| start + i) {
+            if let Some(colon) = out[start..at].find(':').map(|i| start + i) {
+                out.replace_range(colon + 1..at, MASK);
+            }
+        }
+    }
+    let lower = out.to_ascii_lowercase();
+    let mut masked = String::with_capacity(out.len());
+    let mut rest = 0;
+    let mut search = 0;
+    while let Some(i) = lower[search..]
+        .find("password=")
+        .map(|i| search + i + "password=".len())
+    {
+        let end = out[i..].find(['&', ' ', ';']).map_or(out.len(), |e| i + e);
+        masked.push_str(&out[rest..i]);
+        masked.push_str(MASK);
+        rest = end;
+        search = end;
+    }
+    masked.push_str(&out[rest..]);
+    masked
 }
 
 enum Backend {
@@ -124,10 +174,10 @@ impl Store {
         }
     }
 
-    /// SQLite's storage settings as read back from a live connection; `None` on PostgreSQL.
-    pub fn sqlite_settings(&self) -> Result<Option<SqliteSettings>, StoreError> {
+    /// SQLite's storage settings as read back from the connection that writes; `None` on PostgreSQL.
+    pub async fn sqlite_settings(&self) -> Result<Option<SqliteSettings>, StoreError> {
         match &*self.backend {
-            Backend::Sqlite(b) => b.settings().map(Some),
+            Backend::Sqlite(b) => b.settings().await.map(Some),
             Backend::Postgres(_) => Ok(None),
         }
     }

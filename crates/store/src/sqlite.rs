@@ -214,8 +214,19 @@ impl SqliteBackend {
         })
     }
 
-    pub(crate) fn settings(&self) -> Result<SqliteSettings, StoreError> {
-        self.with_reader(|c| settings_of(c.0))
+    /// The settings of the connection that writes (read connections keep SQLite's defaults,
+    /// which say nothing about how commits are made durable).
+    pub(crate) async fn settings(&self) -> Result<SqliteSettings, StoreError> {
+        self.write(|c| {
+            let mut one = |pragma: &str| c.query_one(&format!("pragma {pragma}"), &[]);
+            Ok(SqliteSettings {
+                journal_mode: one("journal_mode")?.text(0)?,
+                synchronous: one("synchronous")?.int(0)?,
+                foreign_keys: one("foreign_keys")?.int(0)?,
+                busy_timeout: one("busy_timeout")?.int(0)?,
+            })
+        })
+        .await
     }
 
     fn with_reader<T>(

@@ -351,14 +351,13 @@ fn requested_for(
         .unwrap_or_default())
 }
 
-/// Records a status check that found the ticket still open; schedules the next one
-/// `interval_minutes` later.
+/// Records a status check that found the ticket still open; schedules the next one at `next`.
 pub fn still_open(
     c: &mut dyn Conn,
     tenant_id: &str,
     request_id: &str,
     desk_status: Option<&str>,
-    interval_minutes: u32,
+    next: Timestamp,
     now: Timestamp,
 ) -> Result<(), StoreError> {
     c.execute(
@@ -371,7 +370,6 @@ pub fn still_open(
             desk_status.map(str::to_owned).into(),
         ],
     )?;
-    let next = now.plus_millis(i64::from(interval_minutes) * 60_000);
     let whom = requested_for(c, tenant_id, request_id)?;
     jobs::enqueue(
         c,

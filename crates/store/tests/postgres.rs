@@ -62,3 +62,37 @@ async fn conformance_suite_passes_on_postgres() {
         admin(&url, &format!("drop database if exists {db} with (force)"));
     }
 }
+
+/// DUR-9 (docs/RELIABILITY.md): on a database whose `synchronous_commit` is not `on`, the store
+/// refuses to open; with it on, it opens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_without_synchronous_commit_is_refused() {
+    let Some(url) = admin_url() else {
+        eprintln!("PostgreSQL check skipped: GATEHOUSE_TEST_PG_URL is not set");
+        return;
+    };
+    let db = format!("gatehouse_sync_{}", std::process::id());
+    admin(
+        &url,
+        &format!(
+            "drop database if exists {db}; create database {db}; \
+             alter database {db} set synchronous_commit = off"
+        ),
+    );
+    let config = StoreConfig::Postgres {
+        url: with_database(&url, &db),
+        pool_size: 2,
+    };
+    let refused = Store::open(config.clone(), 0).await;
+    let err = refused.expect_err("the store refuses to open").to_string();
+    assert!(err.contains("synchronous_commit"), "{err}");
+    admin(
+        &url,
+        &format!("alter database {db} set synchronous_commit = on"),
+    );
+    let store = Store::open(config, 0)
+        .await
+        .expect("opens with synchronous_commit on");
+    drop(store);
+    admin(&url, &format!("drop database if exists {db} with (force)"));
+}

@@ -73,6 +73,22 @@ pub enum Fault {
     /// Handle the request for real (a create really creates the ticket), then replace the answer
     /// with this status and a JSON error body: a crash or timeout after the desk committed.
     CreatedThenStatus(u16),
+    /// Answer with exactly this status, `Content-Type` and body, and a `Location` header if one is
+    /// given: a broken or hostile desk (invalid JSON, an HTML page, a 200 holding an error, a
+    /// redirect, a huge body). With `handled`, the request is first handled for real (a create
+    /// really creates the ticket) and only its answer is replaced.
+    Raw {
+        /// The status.
+        status: u16,
+        /// The `Content-Type`.
+        content_type: String,
+        /// The body, sent as is.
+        body: String,
+        /// A `Location` header.
+        location: Option<String>,
+        /// Handle the request for real first.
+        handled: bool,
+    },
 }
 
 /// One request the desk received, recorded before any fault or authentication applied.

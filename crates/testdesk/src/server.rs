@@ -127,15 +127,41 @@ async fn handle(
             reset.notify_one();
             std::future::pending::<()>().await
         }
-        Some(Fault::SlowBody { .. } | Fault::CreatedThenStatus(_)) | None => {}
+        Some(Fault::Raw { handled: false, .. }) => {
+            return Ok(raw(fault.as_ref().expect("a fault")));
+        }
+        Some(Fault::SlowBody { .. } | Fault::CreatedThenStatus(_) | Fault::Raw { .. }) | None => {}
     }
     let req = Request::from_parts(parts, Body::from(bytes));
     let Ok(resp) = router.oneshot(req).await;
     Ok(match fault {
         Some(Fault::SlowBody { delay_ms }) => slow(resp, Duration::from_millis(delay_ms)).await,
         Some(Fault::CreatedThenStatus(code)) => injected(flavor, code),
+        Some(ref f @ Fault::Raw { .. }) => raw(f),
         _ => resp,
     })
+}
+
+/// The answer of a [`Fault::Raw`].
+fn raw(fault: &Fault) -> Response<Body> {
+    let Fault::Raw {
+        status,
+        content_type,
+        body,
+        location,
+        ..
+    } = fault
+    else {
+        unreachable!("only called with a raw fault")
+    };
+    let mut b = Response::builder()
+        .status(StatusCode::from_u16(*status).unwrap_or(StatusCode::OK))
+        .header(header::CONTENT_TYPE, content_type.as_str());
+    if let Some(l) = location {
+        b = b.header(header::LOCATION, l.as_str());
+    }
+    b.body(Body::from(body.clone()))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }
 
 /// Keeps the status and headers, and re-sends the body after `delay` in 16-byte chunks.

@@ -77,6 +77,17 @@ impl RateLimiter {
 
     /// Takes one request for `client` at `now`: `Ok` or `Err(seconds to wait)`.
     pub fn check(&self, client: &str, now: Instant) -> Result<(), u64> {
+        self.take(client, now, true)
+    }
+
+    /// Whether `client` could be let through at `now`, taking nothing: `Ok` or
+    /// `Err(seconds to wait)`. With [`RateLimiter::check`] called for failures only, this bounds
+    /// failures rather than requests.
+    pub fn peek(&self, client: &str, now: Instant) -> Result<(), u64> {
+        self.take(client, now, false)
+    }
+
+    fn take(&self, client: &str, now: Instant, consume: bool) -> Result<(), u64> {
         let RateLimit::Per { requests, window } = self.limit else {
             return Ok(());
         };
@@ -98,7 +109,9 @@ impl RateLimiter {
         b.tokens = (b.tokens + now.duration_since(b.at).as_secs_f64() * per_sec).min(cap);
         b.at = now;
         if b.tokens >= 1.0 {
-            b.tokens -= 1.0;
+            if consume {
+                b.tokens -= 1.0;
+            }
             Ok(())
         } else {
             let wait = ((1.0 - b.tokens) / per_sec).ceil().max(1.0);

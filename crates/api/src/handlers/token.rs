@@ -222,6 +222,9 @@ async fn token(State(state): State<AppState>, req: Request) -> Response {
     if let Err(wait) = state.rate_limiter().check(&limiter_key, Instant::now()) {
         return crate::error::ApiError::RateLimited(wait).into_response();
     }
+    if let Err(wait) = state.token_failures().peek(&client_id, Instant::now()) {
+        return crate::error::ApiError::RateLimited(wait).into_response();
+    }
     let grantee = match grant.as_str() {
         "client_credentials" => {
             let Some(secret) = p.get("client_secret") else {
@@ -282,6 +285,7 @@ async fn token(State(state): State<AppState>, req: Request) -> Response {
         }
     };
     let Some(g) = grantee else {
+        let _ = state.token_failures().check(&client_id, Instant::now());
         return invalid_client();
     };
     issue(&state, g).await

@@ -537,3 +537,127 @@ fn hs256_raw(key: &[u8], header_b64: &str, payload_b64: &str) -> String {
     let sig = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
     format!("{input}.{sig}")
 }
+
+/// AUTH-4 (docs/RELIABILITY.md): past 10 failed token requests a minute for one client id, the
+/// token endpoint answers 429 for that id (the right secret too, until the window refills); other
+/// clients are unaffected. An API client's token never carries a user level. Stored secrets are
+/// compared in constant time.
+#[tokio::test]
+async fn failed_token_requests_are_limited_per_client_and_api_clients_hold_no_level() {
+    let app = TestApp::new().await;
+    let form = |id: &str, secret: &str| {
+        axum::http::Request::post("/oauth/token")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(axum::body::Body::from(format!(
+                "grant_type=client_credentials&client_id={id}&client_secret={secret}"
+            )))
+            .unwrap()
+    };
+    for n in 0..10 {
+        let r = app.send(form(ADMIN_ID, &format!("wrong-{n}"))).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{n}: {}", r.text);
+        assert_eq!(r.body["error"], "invalid_client");
+    }
+    for secret in ["wrong-again", ADMIN_SECRET] {
+        let r = app.send(form(ADMIN_ID, secret)).await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text);
+        let wait: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
+        assert!((1..=60).contains(&wait), "{wait}");
+    }
+    // Another client id is not affected.
+    let client = app
+        .admin(
+            "POST",
+            "/v3/oauth-clients",
+            Some(
+                json!({"name": "api", "description": "AUTH-4", "accessTokenValiditySeconds": 750,
+                        "grantTypes": ["CLIENT_CREDENTIALS"], "accessType": "OFFLINE",
+                        "enabled": true}),
+            ),
+        )
+        .await;
+    assert_eq!(client.status, StatusCode::OK, "{}", client.text);
+    let token = app
+        .token(
+            client.body["id"].as_str().unwrap(),
+            client.body["secret"].as_str().unwrap(),
+        )
+        .await;
+    let payload: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(token.split('.').nth(1).unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(payload["identity_id"].is_null(), "{payload}");
+    let levels = payload["authorities"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        !levels.iter().any(|l| l == "ORG_ADMIN"),
+        "an API client holds no user level: {payload}"
+    );
+    let r = app
+        .call("GET", "/gatehouse/v1/tenant/snapshots", Some(&token), None)
+        .await;
+    assert_error(&r, StatusCode::FORBIDDEN);
+
+    // Constant-time comparison of stored secrets.
+    let src = |p: &str| {
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(p)).unwrap()
+    };
+    assert!(src("src/auth/secrets.rs").contains("ct_eq("));
+    for p in [
+        "src/auth/secrets.rs",
+        "src/handlers/token.rs",
+        "src/handlers/service_desk_webhook.rs",
+    ] {
+        let text = src(p);
+        for bad in [
+            "hash ==",
+            "== hash",
+            "secret ==",
+            "== secret",
+            "token ==",
+            "== token",
+        ] {
+            assert!(!text.contains(bad), "{p} compares with `{bad}`");
+        }
+    }
+}
+
+/// LOAD-4 (docs/RELIABILITY.md): with a limit of L per window, 3·L calls by one client admit
+/// exactly L; the rest are 429 with a whole `Retry-After` within the window, and another client
+/// is not affected meanwhile.
+#[tokio::test]
+async fn one_throttled_client_leaves_the_others_alone() {
+    let app = TestApp::with(ApiConfig {
+        rate_limit: "5/10s".parse::<RateLimit>().unwrap(),
+        ..ApiConfig::default()
+    })
+    .await;
+    let (_, one) = app.person("throttled.client", &["USER"]).await;
+    let (_, other) = app.person("other.client", &["USER"]).await;
+    let mut admitted = 0;
+    for _ in 0..15 {
+        let r = app
+            .call("GET", "/v3/personal-access-tokens", Some(&one), None)
+            .await;
+        match r.status {
+            StatusCode::OK => admitted += 1,
+            StatusCode::TOO_MANY_REQUESTS => {
+                let wait: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
+                assert!((1..=10).contains(&wait), "{wait}");
+            }
+            s => panic!("{s}: {}", r.text),
+        }
+    }
+    assert_eq!(admitted, 5, "admitted of 15");
+    for _ in 0..3 {
+        let r = app
+            .call("GET", "/v3/personal-access-tokens", Some(&other), None)
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    }
+}

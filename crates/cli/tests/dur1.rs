@@ -1,0 +1,406 @@
+//! DUR-1 (docs/RELIABILITY.md), a long run, not part of the test suite (`#[ignore]`): run it with
+//! `reliability/dur1.sh`.
+//!
+//! The `gatehouse` binary (SQLite) takes `POST /v3/access-requests` at a steady rate, each with
+//! its own `Idempotency-Key`, while a supervisor kills it with SIGKILL every few seconds and starts
+//! it again. A client retries a request that got no answer (connection refused or reset) with the
+//! same key, and logs a request as accepted only after it has read the 202. Each request's
+//! entitlement needs no approval, so it goes straight to a ticket at a ServiceNow test desk that
+//! records every create with its correlation id. After the load, the server runs without kills
+//! and the (virtual) clock is moved past every lease until the backlog drains. Then the oracle:
+//! every accepted request has its row, each has exactly one ticket at the desk, and
+//! `PRAGMA integrity_check` answers `ok`.
+//!
+//! Knobs (environment): `DUR1_RATE` requests/s (100), `DUR1_SECONDS` of load (60),
+//! `DUR1_KILL_EVERY_MS` (2000), `DUR1_SYNC` full|normal (full), `DUR1_DRAIN_SECONDS` (120),
+//! `DUR1_MAX_LOAD_SECONDS` (4 × the load time: requests still unanswered then are given up).
+
+use gatehouse_store::{Store, StoreConfig, Synchronous};
+use gatehouse_testdesk::{Desk, Flavor};
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const ADMIN_ID: &str = "dur1-admin";
+const ADMIN_SECRET: &str = "dur1-secret-0123456789abcdef0123456789abcdef";
+const MASTER_KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+const CLUSTER: &str = "c1000000000000000000000000000001";
+const SAP: &str = "5a900000000000000000000000000001";
+
+fn env_num(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn identity(n: usize) -> String {
+    format!("{n:032x}")
+}
+
+fn entitlement(n: usize) -> String {
+    format!("e{n:031x}")
+}
+
+/// `people` requesters and `items` entitlements on a desk-managed source that need no approval.
+fn write_tenant(dir: &Path, people: usize, items: usize) -> std::path::PathBuf {
+    let identities: Vec<Value> = (0..people)
+        .map(|n| json!({"id": identity(n), "name": format!("person{n}")}))
+        .collect();
+    let entitlements: Vec<Value> = (0..items)
+        .map(|n| {
+            json!({"id": entitlement(n), "source": "SAP", "attribute": "role",
+                   "value": format!("Z_ROLE_{n}"), "accessRequestConfig": {"approvalSchemes": []}})
+        })
+        .collect();
+    let doc = json!({
+        "gatehouse": "tenant/1",
+        "identities": identities,
+        "clusters": [{"id": CLUSTER, "name": "Cluster"}],
+        "sources": [{"id": SAP, "name": "SAP", "owner": "person0", "cluster": "Cluster",
+                     "connector": "delimited-file", "serviceDeskManaged": true}],
+        "entitlements": entitlements,
+    });
+    let path = dir.join("tenant.json");
+    std::fs::write(&path, doc.to_string()).unwrap();
+    path
+}
+
+fn start(data: &Path, listen: &str, sync: &str) -> Child {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .args([
+            "serve",
+            "--listen",
+            listen,
+            "--rate-limit",
+            "off",
+            "--no-demo",
+            "--clock",
+            "virtual",
+            "--allow-private-network",
+            "--sqlite-synchronous",
+            sync,
+            "--data-dir",
+        ])
+        .arg(data)
+        .env_remove("GATEHOUSE_DATABASE_URL")
+        .env("GATEHOUSE_ADMIN_CLIENT_ID", ADMIN_ID)
+        .env("GATEHOUSE_ADMIN_CLIENT_SECRET", ADMIN_SECRET)
+        .env("GATEHOUSE_MASTER_KEY", MASTER_KEY)
+        .env("GATEHOUSE_LOG", "error")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the binary starts");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    loop {
+        match lines.next() {
+            Some(Ok(line)) if line.contains("at http://") => break,
+            Some(Ok(_)) => {}
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                // The port may still be held for a moment: the caller tries again.
+                return child;
+            }
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    child
+}
+
+/// Starts the server, trying again while the port is not free yet.
+fn start_until_up(data: &Path, listen: &str, sync: &str) -> Child {
+    loop {
+        let mut child = start(data, listen, sync);
+        if child.try_wait().unwrap().is_none() {
+            return child;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[derive(Default)]
+struct Log {
+    /// Idempotency-Key → access request id, for every 202 read.
+    accepted: BTreeMap<String, String>,
+    first_try_202: usize,
+    retries: usize,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a long run: reliability/dur1.sh"]
+async fn dur1_kill_9_under_load() {
+    let rate = env_num("DUR1_RATE", 100);
+    let seconds = env_num("DUR1_SECONDS", 60);
+    let kill_every = Duration::from_millis(env_num("DUR1_KILL_EVERY_MS", 2_000));
+    let drain = Duration::from_secs(env_num("DUR1_DRAIN_SECONDS", 120));
+    let sync = std::env::var("DUR1_SYNC").unwrap_or_else(|_| "full".into());
+    let total = usize::try_from(rate * seconds).unwrap();
+    let items = 100;
+    let people = total.div_ceil(items).max(1);
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .args(["import", "--data-dir"])
+        .arg(&data)
+        .arg(write_tenant(dir.path(), people, items))
+        .env_remove("GATEHOUSE_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let base = format!("http://{listen}");
+    let desk = Desk::start(Flavor::ServiceNow).await;
+    let creds = desk.credentials();
+
+    let server = Arc::new(Mutex::new(start_until_up(&data, &listen, &sync)));
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let token: String = {
+        let r: Value = http
+            .post(format!("{base}/oauth/token"))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", ADMIN_ID),
+                ("client_secret", ADMIN_SECRET),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        r["access_token"].as_str().unwrap().to_owned()
+    };
+    let r = http
+        .post(format!("{base}/v3/service-desk-integrations"))
+        .bearer_auth(&token)
+        .json(&json!({
+            "name": "SAP desk", "description": "DUR-1", "type": "ServiceNowSDIM",
+            "ownerRef": {"type": "IDENTITY", "id": identity(0)},
+            "clusterRef": {"type": "CLUSTER", "id": CLUSTER},
+            "provisioningConfig": {"managedResourceRefs": [{"type": "SOURCE", "id": SAP}]},
+            "attributes": {"url": desk.url(), "authType": "oauth2_password",
+                "username": creds.username, "password": creds.password,
+                "clientId": creds.client_id, "clientSecret": creds.client_secret}
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+
+    // The supervisor: SIGKILL every `kill_every`, then start again at once.
+    let loading = Arc::new(AtomicBool::new(true));
+    let kills = Arc::new(AtomicUsize::new(0));
+    let supervisor = {
+        let (server, loading, kills, data, listen, sync) = (
+            server.clone(),
+            loading.clone(),
+            kills.clone(),
+            data.clone(),
+            listen.clone(),
+            sync.clone(),
+        );
+        std::thread::spawn(move || {
+            while loading.load(Ordering::SeqCst) {
+                std::thread::sleep(kill_every);
+                if !loading.load(Ordering::SeqCst) {
+                    break;
+                }
+                let mut s = server.lock().unwrap();
+                let _ = s.kill();
+                let _ = s.wait();
+                kills.fetch_add(1, Ordering::SeqCst);
+                *s = start_until_up(&data, &listen, &sync);
+            }
+        })
+    };
+
+    // The load: `rate` new requests a second, each retried with its key until it is answered 202.
+    let log = Arc::new(Mutex::new(Log::default()));
+    let limit = Arc::new(tokio::sync::Semaphore::new(64));
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    let deadline = started + Duration::from_secs(env_num("DUR1_MAX_LOAD_SECONDS", seconds * 4));
+    let mut sent = 0;
+    for n in 0..total {
+        if Instant::now() > deadline {
+            eprintln!("DUR-1: load deadline reached after {n} of {total} requests were sent");
+            break;
+        }
+        let due = started + Duration::from_secs_f64(n as f64 / rate as f64);
+        tokio::time::sleep_until(due.into()).await;
+        let permit = limit.clone().acquire_owned().await.unwrap();
+        sent += 1;
+        let (http, base, token, log) = (http.clone(), base.clone(), token.clone(), log.clone());
+        tasks.spawn(async move {
+            let _permit = permit;
+            let key = format!("dur1-{n}");
+            let body = json!({"requestedFor": [identity(n / items)],
+                              "requestedItems": [{"type": "ENTITLEMENT", "id": entitlement(n % items)}]});
+            for attempt in 0.. {
+                let sent = http
+                    .post(format!("{base}/v3/access-requests"))
+                    .bearer_auth(&token)
+                    .header("idempotency-key", &key)
+                    .json(&body)
+                    .send()
+                    .await;
+                if let Ok(res) = sent {
+                    if res.status() == 202 {
+                        if let Ok(v) = res.json::<Value>().await {
+                            let id = v["newRequests"][0]["accessRequestIds"][0]
+                                .as_str()
+                                .unwrap_or_default()
+                                .to_owned();
+                            let mut l = log.lock().unwrap();
+                            if attempt == 0 {
+                                l.first_try_202 += 1;
+                            }
+                            l.accepted.insert(key, id);
+                            return;
+                        }
+                    } else if matches!(res.status().as_u16(), 400 | 401 | 403 | 404 | 422) {
+                        panic!("{key}: {} {}", res.status(), res.text().await.unwrap_or_default());
+                    }
+                }
+                log.lock().unwrap().retries += 1;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        });
+    }
+    // Whatever is still unanswered at the deadline is given up (and reported as such).
+    let mut last_report = Instant::now();
+    loop {
+        match tokio::time::timeout_at(deadline.into(), tasks.join_next()).await {
+            Ok(Some(done)) => done.unwrap(),
+            Ok(None) => break,
+            Err(_) => {
+                eprintln!(
+                    "DUR-1: load deadline reached; {} requests unanswered",
+                    tasks.len()
+                );
+                tasks.abort_all();
+                break;
+            }
+        }
+        if last_report.elapsed() > Duration::from_secs(5) {
+            last_report = Instant::now();
+            let l = log.lock().unwrap();
+            eprintln!(
+                "DUR-1: {:.0} s, {} accepted, {} retries, {} kills",
+                started.elapsed().as_secs_f64(),
+                l.accepted.len(),
+                l.retries,
+                kills.load(Ordering::SeqCst)
+            );
+        }
+    }
+    let load_time = started.elapsed();
+    loading.store(false, Ordering::SeqCst);
+    supervisor.join().unwrap();
+
+    // Drain: no more kills; the clock moves past leases and backoffs until every ticket exists.
+    let accepted = log.lock().unwrap().accepted.clone();
+    let drain_started = Instant::now();
+    while drain_started.elapsed() < drain {
+        let _ = http
+            .post(format!("{base}/gatehouse/v1/clock"))
+            .bearer_auth(&token)
+            .json(&json!({"advance": "PT2M"}))
+            .send()
+            .await;
+        let have: BTreeSet<String> = desk
+            .tickets()
+            .into_iter()
+            .filter_map(|t| t.correlation_id)
+            .collect();
+        if accepted
+            .values()
+            .all(|id| have.contains(&format!("gatehouse-{id}")))
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    let drained_in = drain_started.elapsed();
+    {
+        let mut s = server.lock().unwrap();
+        let _ = s.kill();
+        let _ = s.wait();
+    }
+
+    // The oracle.
+    let store = Store::open(
+        StoreConfig::Sqlite {
+            path: data.join("gatehouse.db"),
+            synchronous: Synchronous::Full,
+        },
+        0,
+    )
+    .await
+    .unwrap();
+    let rows: BTreeSet<String> = store
+        .read(|c| {
+            c.query("select id from access_request", &[])?
+                .iter()
+                .map(|r| r.text(0))
+                .collect()
+        })
+        .await
+        .unwrap();
+    let integrity = store
+        .read(|c| c.query_one("pragma integrity_check", &[])?.text(0))
+        .await
+        .unwrap();
+    let mut per_correlation: BTreeMap<String, usize> = BTreeMap::new();
+    for t in desk.tickets() {
+        *per_correlation
+            .entry(t.correlation_id.unwrap_or_default())
+            .or_default() += 1;
+    }
+    let lost = accepted.values().filter(|id| !rows.contains(*id)).count();
+    let missing = accepted
+        .values()
+        .filter(|id| !per_correlation.contains_key(&format!("gatehouse-{id}")))
+        .count();
+    let duplicates: usize = per_correlation.values().map(|n| n.saturating_sub(1)).sum();
+    let l = log.lock().unwrap();
+    let summary = json!({
+        "test": "DUR-1", "sync": sync, "rate": rate, "seconds": seconds,
+        "load_seconds": load_time.as_secs_f64(), "kills": kills.load(Ordering::SeqCst),
+        "requests": total, "sent": sent, "accepted_202": accepted.len(),
+        "first_try_202_percent": 100.0 * l.first_try_202 as f64 / total as f64,
+        "retries": l.retries, "rows": rows.len(), "desk_tickets": per_correlation.values().sum::<usize>(),
+        "lost_202": lost, "missing_tickets": missing, "duplicate_tickets": duplicates,
+        "drained_in_seconds": drained_in.as_secs_f64(), "integrity_check": integrity,
+    });
+    println!("DUR-1 RESULT {summary}");
+    assert_eq!(
+        accepted.len(),
+        total,
+        "every request was answered 202 in the end"
+    );
+    assert_eq!(lost, 0, "lost 202s");
+    assert_eq!(missing, 0, "missing tickets");
+    assert_eq!(duplicates, 0, "duplicate tickets");
+    assert_eq!(integrity, "ok");
+}
