@@ -372,28 +372,22 @@ fn payload(t: &Ticket, state: &str) -> Value {
 /// Phases 3 and 4: tickets as they appear at the desk, each resolved there and its webhook
 /// delivered with the WEBHOOK token. Answers (tickets opened, tickets closed).
 async fn close(ctx: Arc<Ctx>) -> Result<(Span, Span)> {
-    let mut closed: HashSet<String> = HashSet::new();
+    let mut closed = 0;
     let (mut opened, mut closing) = (Span::default(), None);
-    while closed.len() < ctx.n {
-        let tickets = ctx.desk.tickets();
-        if tickets.len() > ctx.n {
-            bail!(
-                "the desk holds {} tickets for {} requests",
-                tickets.len(),
-                ctx.n
-            );
+    while closed < ctx.n {
+        // Tickets are kept in creation order: only the new ones are copied out of the desk.
+        let fresh = ctx.desk.tickets_after(closed);
+        let held = closed + fresh.len();
+        if held > ctx.n {
+            bail!("the desk holds {held} tickets for {} requests", ctx.n);
         }
-        if opened.start.is_zero() && !tickets.is_empty() {
+        if opened.start.is_zero() && held > 0 {
             opened.start = ctx.now();
         }
-        ctx.progress.tickets.store(tickets.len(), Ordering::Relaxed);
-        if tickets.len() == ctx.n && opened.end.is_zero() {
+        ctx.progress.tickets.store(held, Ordering::Relaxed);
+        if held == ctx.n && opened.end.is_zero() {
             opened.end = ctx.now();
         }
-        let fresh: Vec<Ticket> = tickets
-            .into_iter()
-            .filter(|t| !closed.contains(&t.id))
-            .collect();
         if fresh.is_empty() {
             tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
@@ -402,7 +396,7 @@ async fn close(ctx: Arc<Ctx>) -> Result<(Span, Span)> {
         for t in &fresh {
             ctx.desk.set_status(&t.id, RESOLVED);
         }
-        closed.extend(fresh.iter().map(|t| t.id.clone()));
+        closed = held;
         if ctx.desk_webhooks {
             continue;
         }
