@@ -8,6 +8,7 @@
 #   bench/run.sh                        # full run: 100,000 people, 1,000,000 requests for P3, RUNS=3
 #   bench/run.sh --smoke                # about a minute; checks the harness only (RUNS=1)
 #   bench/run.sh --sqlite-only          # skip PostgreSQL even if it answers
+#   bench/run.sh --postgres-only        # PostgreSQL only (the baseline is measured all the same)
 #   RUNS=5 DURATION=30s CONNECTIONS=64 bench/run.sh
 #   SKIP_P5=1 bench/run.sh              # no Prism (P5); skipped anyway without npm
 #
@@ -29,11 +30,13 @@ cd "$(dirname "$0")/.."
 
 SMOKE=0
 SQLITE_ONLY=0
+POSTGRES_ONLY=0
 for arg in "$@"; do
   case "$arg" in
     --smoke) SMOKE=1 ;;
     --sqlite-only) SQLITE_ONLY=1 ;;
-    *) echo "usage: bench/run.sh [--smoke] [--sqlite-only]" >&2; exit 2 ;;
+    --postgres-only) POSTGRES_ONLY=1 ;;
+    *) echo "usage: bench/run.sh [--smoke] [--sqlite-only | --postgres-only]" >&2; exit 2 ;;
   esac
 done
 if ((SMOKE)); then
@@ -54,6 +57,10 @@ if ((!SQLITE_ONLY)) && command -v psql >/dev/null && psql -X -q -At "$PG_ADMIN_U
   stores+=(postgres)
 else
   echo "bench: PostgreSQL not used (--sqlite-only, no psql, or nothing answering at ${PG_URL%/*})"
+fi
+if ((POSTGRES_ONLY)); then
+  [[ " ${stores[*]} " == *" postgres "* ]] || { echo "bench: --postgres-only, but PostgreSQL does not answer" >&2; exit 2; }
+  stores=(postgres)
 fi
 P5=1
 if [[ -n "${SKIP_P5:-}" ]]; then
@@ -244,7 +251,7 @@ prism() {
   for _ in $(seq 1 600); do curl -fs -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$pport/service-desk-integrations/$SDIM" >/dev/null && break; sleep 0.05; done
   measure p5_prism_sdim_get "http://127.0.0.1:$pport/service-desk-integrations/$SDIM" "${auth[@]}"
   kill "$prism_pid"; wait "$prism_pid" 2>/dev/null || true
-  STORE=sqlite
+  STORE=${stores[0]}
 }
 
 echo "== generating the tenant: $IDENTITIES identities, $ENTITLEMENTS entitlements"
@@ -259,8 +266,8 @@ for RUN in $(seq 1 "$RUNS"); do
   measure baseline "http://127.0.0.1:$BPORT/"
   for STORE in "${stores[@]}"; do
     service_scenarios
-    # Prism right after the SQLite P1, while its integration id and token are at hand.
-    if [[ $STORE == sqlite ]] && ((P5)); then prism; fi
+    # Prism right after the first store's P1, while its integration id and token are at hand.
+    if [[ $STORE == "${stores[0]}" ]] && ((P5)); then prism; fi
     end_to_end
   done
 done
