@@ -6,7 +6,7 @@
 # still work).
 #
 #   bench/run.sh                        # full run: 100,000 people, 1,000,000 requests for P3, RUNS=3
-#   bench/run.sh --smoke                # about a minute; checks the harness only (RUNS=1)
+#   bench/run.sh --smoke                # under a minute; checks the harness only (RUNS=1)
 #   bench/run.sh --sqlite-only          # skip PostgreSQL even if it answers
 #   bench/run.sh --postgres-only        # PostgreSQL only (the baseline is measured all the same)
 #   RUNS=5 DURATION=30s CONNECTIONS=64 bench/run.sh
