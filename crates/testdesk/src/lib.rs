@@ -259,6 +259,18 @@ impl Desk {
         state.tickets.iter().map(|t| t.public()).collect()
     }
 
+    /// The tickets created after the first `skip`, in creation order: what is new since a
+    /// caller last saw `skip` tickets, without copying the older ones (benchmarks poll this).
+    pub fn tickets_after(&self, skip: usize) -> Vec<Ticket> {
+        let state = self.inner.shared.lock();
+        state
+            .tickets
+            .iter()
+            .skip(skip)
+            .map(|t| t.public())
+            .collect()
+    }
+
     /// Changes a ticket's status from the desk side (ServiceNow `state`, Jira status name, generic
     /// `status`), then, if a webhook is set, posts the flavor's webhook payload about it. The
     /// delivery is asynchronous; its outcome appears in [`Desk::webhook_results`].

@@ -88,6 +88,12 @@ async fn servicenow_create_get_lookup_update() {
     assert_eq!(status, 201);
     assert_eq!(body["result"]["number"], "REQ0010001");
     assert_eq!(body["result"]["state"], "2");
+    // What is new after the first ticket: the second one only; nothing after both.
+    let after = desk.tickets_after(1);
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0].number, "REQ0010001");
+    assert_eq!(desk.tickets_after(0), desk.tickets());
+    assert!(desk.tickets_after(2).is_empty() && desk.tickets_after(9).is_empty());
 
     let resp = http
         .get(format!("{}/api/now/table/incident/{sys_id}", desk.url()))
