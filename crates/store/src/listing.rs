@@ -110,6 +110,17 @@ pub(crate) fn id_set(c: &dyn Conn, n: usize) -> String {
     }
 }
 
+/// `{column} = $1`, the tenant test of a query that finds rows by an [`id_set`], written so that
+/// SQLite does not answer it from an index that starts with the tenant: without statistics SQLite
+/// takes an equality on an index's first column for a few rows, while in a tenant it is all of
+/// them, and it walked the whole tenant instead of looking the ids up.
+pub(crate) fn tenant_is_1(c: &dyn Conn, column: &str) -> String {
+    match c.dialect() {
+        crate::Dialect::Sqlite => format!("+{column} = $1"),
+        crate::Dialect::Postgres => format!("{column} = $1"),
+    }
+}
+
 /// The value [`id_set`] binds: the ids as one JSON array.
 pub(crate) fn id_set_value<S: AsRef<str>>(ids: impl IntoIterator<Item = S>) -> Value {
     let ids: Vec<String> = ids.into_iter().map(|s| s.as_ref().to_owned()).collect();
@@ -176,7 +187,8 @@ pub(crate) fn missing(
     let found: Vec<String> = c
         .query(
             &format!(
-                "select id from {table} where tenant_id = $1 and id in {}",
+                "select id from {table} where {} and id in {}",
+                tenant_is_1(c, "tenant_id"),
                 id_set(c, 2)
             ),
             &params,

@@ -355,7 +355,7 @@ fn run_one(conn: &Connection, f: WriteFn) -> Result<Box<dyn Any + Send>, StoreEr
 
 #[cfg(test)]
 mod tests {
-    use super::{open, rewrite_placeholders, Synchronous};
+    use super::{open, rewrite_placeholders, SqliteConn, Synchronous};
 
     #[test]
     fn placeholders_are_numbered_for_sqlite_outside_literals() {
@@ -391,5 +391,44 @@ mod tests {
             0,
             "a cached statement was parsed and planned again"
         );
+    }
+
+    #[test]
+    fn lookups_by_a_set_of_ids_use_the_ids_index_not_the_tenants() {
+        use crate::listing::{id_set, tenant_is_1};
+        let dir = tempfile::tempdir().unwrap();
+        let conn = open(&dir.path().join("db"), Synchronous::Full).unwrap();
+        crate::migrate::run(&mut SqliteConn(&conn), 0).unwrap();
+        let c = SqliteConn(&conn);
+        for (sql, index) in [
+            (
+                format!(
+                    "select id from access_request where {} and requested_for_id in {} and stage <> 'DONE'",
+                    tenant_is_1(&c, "tenant_id"),
+                    id_set(&c, 2)
+                ),
+                "access_request_for",
+            ),
+            (
+                format!(
+                    "select id from identity where {} and id in {}",
+                    tenant_is_1(&c, "tenant_id"),
+                    id_set(&c, 2)
+                ),
+                "sqlite_autoindex_identity_1",
+            ),
+        ] {
+            let sql = rewrite_placeholders(&sql);
+            let mut stmt = conn.prepare(&format!("explain query plan {sql}")).unwrap();
+            let plan: Vec<String> = stmt
+                .query_map(("t1", "[]"), |r| r.get::<_, String>(3))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            assert!(
+                plan.iter().any(|step| step.contains(index)),
+                "{sql}: {plan:?}"
+            );
+        }
     }
 }

@@ -151,16 +151,17 @@ pub fn names_of(
     }
     let params: Vec<Value> = vec![tenant_id.into(), listing::id_set_value(ids)];
     let marks = listing::id_set(c, 2);
+    let tenant = listing::tenant_is_1(c, "tenant_id");
     for r in c.query(
         &format!(
-            "select id, coalesce(display_name, name) from identity where tenant_id = $1 and id in {marks}"
+            "select id, coalesce(display_name, name) from identity where {tenant} and id in {marks}"
         ),
         &params,
     )? {
         out.insert(r.text(0)?, r.text(1)?);
     }
     for r in c.query(
-        &format!("select id, name from governance_group where tenant_id = $1 and id in {marks}"),
+        &format!("select id, name from governance_group where {tenant} and id in {marks}"),
         &params,
     )? {
         groups.insert(r.text(0)?);

@@ -4,7 +4,7 @@
 use super::engine::{self, Refusal};
 use super::new_id;
 use super::rows::{self, AccessRequest, Stage, State};
-use crate::listing::{id_set, id_set_value};
+use crate::listing::{id_set, id_set_value, tenant_is_1};
 use crate::{Conn, StoreError, Value};
 use gatehouse_domain::Timestamp;
 use std::collections::{HashMap, HashSet};
@@ -98,7 +98,11 @@ fn lookup(
     };
     let params: Vec<Value> = vec![tenant_id.into(), id_set_value(ids)];
     let rows = c.query(
-        &format!("{sql} where tenant_id = $1 and id in {}", id_set(c, 2)),
+        &format!(
+            "{sql} where {} and id in {}",
+            tenant_is_1(c, "tenant_id"),
+            id_set(c, 2)
+        ),
         &params,
     )?;
     let mut out = HashMap::new();
@@ -152,7 +156,8 @@ pub fn submit(
     let managers: HashMap<String, Option<String>> = c
         .query(
             &format!(
-                "select id, manager_id from identity where tenant_id = $1 and id in {}",
+                "select id, manager_id from identity where {} and id in {}",
+                tenant_is_1(c, "tenant_id"),
                 id_set(c, 2)
             ),
             &params,
@@ -251,9 +256,10 @@ pub fn submit(
         .query(
             &format!(
                 "select requested_for_id, item_type, item_id, id from access_request \
-                 where tenant_id = $1 and requested_for_id in {} and stage <> 'DONE' and request_type = $3 \
+                 where {} and requested_for_id in {} and stage <> 'DONE' and request_type = $3 \
                  and not (stage = 'TICKET' and exists (select 1 from service_desk_ticket t \
                    where t.request_id = access_request.id and t.pending_until <= $4))",
+                tenant_is_1(c, "tenant_id"),
                 id_set(c, 2),
             ),
             &[
@@ -271,7 +277,8 @@ pub fn submit(
         c.query(
             &format!(
                 "select identity_id, item_type, item_id, remove_date, access_request_id from assignment \
-                 where tenant_id = $1 and identity_id in {}",
+                 where {} and identity_id in {}",
+                tenant_is_1(c, "tenant_id"),
                 id_set(c, 2)
             ),
             &params,

@@ -234,7 +234,8 @@ fn by_ids(
     let params: Vec<Value> = vec![tenant_id.into(), listing::id_set_value(ids)];
     for r in c.query(
         &format!(
-            "{sql_head} where tenant_id = $1 and id in {}",
+            "{sql_head} where {} and id in {}",
+            listing::tenant_is_1(c, "tenant_id"),
             listing::id_set(c, 2)
         ),
         &params,
