@@ -176,7 +176,7 @@ fn with_entitlements(
         &format!(
             "select x.access_profile_id, e.id, e.name from access_profile_entitlement x \
              join entitlement e on e.id = x.entitlement_id \
-             where x.access_profile_id in {} order by x.access_profile_id, x.position",
+             where x.access_profile_id {} order by x.access_profile_id, x.position",
             listing::id_set(c, 1)
         ),
         &ids,

@@ -174,7 +174,7 @@ pub fn sources_of(
     let params: Vec<Value> = vec![tenant_id.into(), listing::id_set_value(ids)];
     let rows = c.query(
         &format!(
-            "select id, source_id from entitlement where {} and id in {}",
+            "select id, source_id from entitlement where {} and id {}",
             listing::tenant_is_1(c, "tenant_id"),
             listing::id_set(c, 2)
         ),

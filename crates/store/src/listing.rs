@@ -100,13 +100,17 @@ pub(crate) fn page<T>(
 }
 
 /// `$n, $n+1, …` for `count` values starting at placeholder `first`.
-/// A set of ids bound as one JSON array at placeholder `$n`, as SQL (`id in {id_set}`): the
-/// statement's text is the same whatever the number of ids, so it is prepared once and cached, and
-/// a long list never runs out of placeholders. Bind [`id_set_value`] at `$n`.
+/// Membership in a set of ids bound as one JSON array at placeholder `$n`, as the SQL that follows
+/// the column (`id {id_set}`): the statement's text is the same whatever the number of ids, so it
+/// is prepared once and cached, and a long list never runs out of placeholders. On PostgreSQL the
+/// set is an array (`= any(array(…))`), which the planner looks up in the column's index; a
+/// subquery after `in` it joined against a scan of the whole table. Bind [`id_set_value`] at `$n`.
 pub(crate) fn id_set(c: &dyn Conn, n: usize) -> String {
     match c.dialect() {
-        crate::Dialect::Sqlite => format!("(select value from json_each(${n}))"),
-        crate::Dialect::Postgres => format!("(select json_array_elements_text(${n}::text::json))"),
+        crate::Dialect::Sqlite => format!("in (select value from json_each(${n}))"),
+        crate::Dialect::Postgres => {
+            format!("= any(array(select json_array_elements_text(${n}::text::json)))")
+        }
     }
 }
 
@@ -187,7 +191,7 @@ pub(crate) fn missing(
     let found: Vec<String> = c
         .query(
             &format!(
-                "select id from {table} where {} and id in {}",
+                "select id from {table} where {} and id {}",
                 tenant_is_1(c, "tenant_id"),
                 id_set(c, 2)
             ),

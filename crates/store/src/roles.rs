@@ -187,7 +187,7 @@ fn with_links(c: &mut dyn Conn, mut views: Vec<RoleView>) -> Result<Vec<RoleView
         let rows = c.query(
             &format!(
                 "select x.role_id, t.id, t.name from {table} x join {target} t on t.id = x.{column} \
-                 where x.role_id in {ph} order by x.role_id, x.position"
+                 where x.role_id {ph} order by x.role_id, x.position"
             ),
             &ids,
         )?;

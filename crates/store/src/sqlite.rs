@@ -403,7 +403,7 @@ mod tests {
         for (sql, index) in [
             (
                 format!(
-                    "select id from access_request where {} and requested_for_id in {} and stage <> 'DONE'",
+                    "select id from access_request where {} and requested_for_id {} and stage <> 'DONE'",
                     tenant_is_1(&c, "tenant_id"),
                     id_set(&c, 2)
                 ),
@@ -411,7 +411,7 @@ mod tests {
             ),
             (
                 format!(
-                    "select id from identity where {} and id in {}",
+                    "select id from identity where {} and id {}",
                     tenant_is_1(&c, "tenant_id"),
                     id_set(&c, 2)
                 ),

@@ -486,7 +486,7 @@ pub fn approvals_of_requests(
     let params: Vec<Value> = vec![tenant_id.into(), crate::listing::id_set_value(request_ids)];
     c.query(
         &format!(
-            "select {APPROVAL_COLUMNS} from approval p where {} and p.access_request_id in {} \
+            "select {APPROVAL_COLUMNS} from approval p where {} and p.access_request_id {} \
              order by p.access_request_id, p.step, p.created, p.id",
             crate::listing::tenant_is_1(c, "p.tenant_id"),
             crate::listing::id_set(c, 2)
@@ -510,7 +510,7 @@ pub fn requests_by_ids(
     let params: Vec<Value> = vec![tenant_id.into(), crate::listing::id_set_value(ids)];
     c.query(
         &format!(
-            "select {REQUEST_COLUMNS} from access_request r where {} and r.id in {}",
+            "select {REQUEST_COLUMNS} from access_request r where {} and r.id {}",
             crate::listing::tenant_is_1(c, "r.tenant_id"),
             crate::listing::id_set(c, 2)
         ),

@@ -154,14 +154,14 @@ pub fn names_of(
     let tenant = listing::tenant_is_1(c, "tenant_id");
     for r in c.query(
         &format!(
-            "select id, coalesce(display_name, name) from identity where {tenant} and id in {marks}"
+            "select id, coalesce(display_name, name) from identity where {tenant} and id {marks}"
         ),
         &params,
     )? {
         out.insert(r.text(0)?, r.text(1)?);
     }
     for r in c.query(
-        &format!("select id, name from governance_group where {tenant} and id in {marks}"),
+        &format!("select id, name from governance_group where {tenant} and id {marks}"),
         &params,
     )? {
         groups.insert(r.text(0)?);

@@ -99,7 +99,7 @@ fn lookup(
     let params: Vec<Value> = vec![tenant_id.into(), id_set_value(ids)];
     let rows = c.query(
         &format!(
-            "{sql} where {} and id in {}",
+            "{sql} where {} and id {}",
             tenant_is_1(c, "tenant_id"),
             id_set(c, 2)
         ),
@@ -156,7 +156,7 @@ pub fn submit(
     let managers: HashMap<String, Option<String>> = c
         .query(
             &format!(
-                "select id, manager_id from identity where {} and id in {}",
+                "select id, manager_id from identity where {} and id {}",
                 tenant_is_1(c, "tenant_id"),
                 id_set(c, 2)
             ),
@@ -256,7 +256,7 @@ pub fn submit(
         .query(
             &format!(
                 "select requested_for_id, item_type, item_id, id from access_request \
-                 where {} and requested_for_id in {} and stage <> 'DONE' and request_type = $3 \
+                 where {} and requested_for_id {} and stage <> 'DONE' and request_type = $3 \
                  and not (stage = 'TICKET' and exists (select 1 from service_desk_ticket t \
                    where t.request_id = access_request.id and t.pending_until <= $4))",
                 tenant_is_1(c, "tenant_id"),
@@ -277,7 +277,7 @@ pub fn submit(
         c.query(
             &format!(
                 "select identity_id, item_type, item_id, remove_date, access_request_id from assignment \
-                 where {} and identity_id in {}",
+                 where {} and identity_id {}",
                 tenant_is_1(c, "tenant_id"),
                 id_set(c, 2)
             ),

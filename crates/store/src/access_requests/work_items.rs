@@ -234,7 +234,7 @@ fn by_ids(
     let params: Vec<Value> = vec![tenant_id.into(), listing::id_set_value(ids)];
     for r in c.query(
         &format!(
-            "{sql_head} where {} and id in {}",
+            "{sql_head} where {} and id {}",
             listing::tenant_is_1(c, "tenant_id"),
             listing::id_set(c, 2)
         ),
