@@ -15,6 +15,8 @@
 //! `DUR1_KILL_EVERY_MS` (2000), `DUR1_SYNC` full|normal (full), `DUR1_DRAIN_SECONDS` (120),
 //! `DUR1_MAX_LOAD_SECONDS` (4 × the load time: requests still unanswered then are given up).
 
+mod common;
+
 use gatehouse_store::{Store, StoreConfig, Synchronous};
 use gatehouse_testdesk::{Desk, Flavor};
 use serde_json::{json, Value};
@@ -174,22 +176,7 @@ async fn dur1_kill_9_under_load() {
         .timeout(Duration::from_secs(10))
         .build()
         .unwrap();
-    let token: String = {
-        let r: Value = http
-            .post(format!("{base}/oauth/token"))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", ADMIN_ID),
-                ("client_secret", ADMIN_SECRET),
-            ])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        r["access_token"].as_str().unwrap().to_owned()
-    };
+    let token = common::client_token(&http, &base, ADMIN_ID, ADMIN_SECRET).await;
     let r = http
         .post(format!("{base}/v3/service-desk-integrations"))
         .bearer_auth(&token)

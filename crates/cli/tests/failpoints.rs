@@ -7,6 +7,8 @@
 //! virtual clock, so that the lease of a job held by the crashed process runs out at once when
 //! the clock is moved.
 
+mod common;
+
 use gatehouse_desk::failpoint;
 use gatehouse_store::{Store, StoreConfig, Synchronous};
 use gatehouse_testdesk::{Desk, Flavor};
@@ -136,23 +138,11 @@ struct Api {
 impl Api {
     async fn new(server: &Server) -> Api {
         let http = reqwest::Client::new();
-        let r: Value = http
-            .post(format!("{}/oauth/token", server.base))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", ADMIN_ID),
-                ("client_secret", ADMIN_SECRET),
-            ])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let token = common::client_token(&http, &server.base, ADMIN_ID, ADMIN_SECRET).await;
         Api {
             http,
             base: server.base.clone(),
-            token: r["access_token"].as_str().expect("a token").to_owned(),
+            token,
         }
     }
 

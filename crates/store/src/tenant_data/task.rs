@@ -48,14 +48,14 @@ fn camel(kind: &str) -> String {
     out
 }
 
-fn base(launcher: Launcher, started: Timestamp, finished: Timestamp) -> Record {
+fn base(files: &[String], launcher: Launcher, started: Timestamp, finished: Timestamp) -> Record {
     let (launcher, launcher_label) = match launcher {
         Launcher::Identity(id) => (Some(id), None),
         Launcher::Command(c) => (None, Some(c.to_owned())),
     };
     Record {
         kind: KIND,
-        description: String::new(),
+        description: format!("Import of {}", files_text(files)),
         launcher,
         launcher_label,
         started,
@@ -74,8 +74,7 @@ pub fn imported(
     started: Timestamp,
     finished: Timestamp,
 ) -> Record {
-    let mut r = base(launcher, started, finished);
-    r.description = format!("Import of {}", files_text(files));
+    let mut r = base(files, launcher, started, finished);
     let mut parts = Vec::new();
     for (kind, counts) in &summary.kinds {
         let attr = camel(kind);
@@ -128,8 +127,7 @@ pub fn rejected(
     started: Timestamp,
     finished: Timestamp,
 ) -> Record {
-    let mut r = base(launcher, started, finished);
-    r.description = format!("Import of {}", files_text(files));
+    let mut r = base(files, launcher, started, finished);
     r.completion_status = "ERROR";
     for p in problems.iter().take(MAX_PROBLEMS) {
         r.report.messages.push(ReportMessage {
