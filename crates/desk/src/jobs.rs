@@ -532,40 +532,40 @@ impl Desks {
             .unwrap_or_else(|| desk_id.clone());
         let status = loaded.link.status(self.ctx(), &desk_id).await;
         failpoint::hit(failpoint::STATUS_READ);
-        let text = match &status {
-            Ok(Some(s)) => match sailpoint_status(&loaded, s) {
-                "Queued" => format!(
-                    "Ticket {number} is {s} at the service desk: still open, checked again in {interval} minutes."
-                ),
-                done => format!("Ticket {number} is {s} at the service desk: {done}."),
-            },
-            Ok(None) => format!("Ticket {number} no longer exists at the service desk."),
-            Err(e) => format!(
-                "The service desk did not answer for ticket {number} ({}); checked again in {interval} minutes.",
-                scrub(&e.to_string(), &loaded.secrets)
-            ),
+        // What the check read goes on its task: with the ticket's new state when it is still
+        // open, just before settling it otherwise.
+        let report = |text: String, read: Option<String>| {
+            Report::info(
+                "ticket.checked",
+                text,
+                &[
+                    ("ticket number", "ticketNumber", Some(number.clone())),
+                    ("desk status", "deskStatus", read),
+                ],
+            )
         };
-        let read = status.as_ref().ok().cloned().flatten();
-        let report = Report::info(
-            "ticket.checked",
-            text,
-            &[
-                ("ticket number", "ticketNumber", Some(number.clone())),
-                ("desk status", "deskStatus", read),
-            ],
-        );
-        self.store
-            .write(move |c| task_status::set_report(c, job_id, &report))
-            .await?;
-        let desk_status = match status {
+        let (desk_status, text) = match status {
             Ok(Some(s)) => match sailpoint_status(&loaded, &s) {
-                "Queued" => Some(s),
+                "Queued" => (
+                    Some(s.clone()),
+                    format!("Ticket {number} is {s} at the service desk: still open"),
+                ),
                 done => {
+                    let r = report(
+                        format!("Ticket {number} is {s} at the service desk: {done}."),
+                        Some(s.clone()),
+                    );
+                    self.report(job_id, r).await?;
                     let msg = format!("The desk's ticket is {s}.");
                     return self.settle(&tenant, &id, done, Some(&s), &msg).await;
                 }
             },
             Ok(None) => {
+                let r = report(
+                    format!("Ticket {number} no longer exists at the service desk."),
+                    None,
+                );
+                self.report(job_id, r).await?;
                 return self
                     .settle(
                         &tenant,
@@ -574,12 +574,15 @@ impl Desks {
                         None,
                         "The ticket no longer exists at the desk.",
                     )
-                    .await
+                    .await;
             }
             Err(e) => {
                 let message = scrub(&e.to_string(), &loaded.secrets);
                 tracing::warn!(request = %id, "status check failed: {message}");
-                None
+                (
+                    None,
+                    format!("The service desk did not answer for ticket {number} ({message})"),
+                )
             }
         };
         // The next check keeps to the schedule (one interval after this one was due), so late
@@ -592,11 +595,35 @@ impl Desks {
         }
         if ticket.check_until.is_some_and(|until| next > until) {
             // That was the last check the window allows.
+            let read = desk_status.clone();
+            self.report(
+                job_id,
+                report(
+                    format!("{text}, and that was the last check allowed."),
+                    read,
+                ),
+            )
+            .await?;
             return self.expire(&tenant, &id, &ticket).await;
         }
+        let report = report(
+            format!("{text}, checked again in {interval} minutes."),
+            desk_status.clone(),
+        );
         let (t, i) = (tenant, id);
         self.store
-            .write(move |c| tickets::still_open(c, &t, &i, desk_status.as_deref(), next, now))
+            .write(move |c| {
+                task_status::set_report(c, job_id, &report)?;
+                tickets::still_open(c, &t, &i, desk_status.as_deref(), next, now)
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Sets what job `job_id` reports on its task.
+    async fn report(&self, job_id: i64, report: Report) -> Result<(), JobError> {
+        self.store
+            .write(move |c| task_status::set_report(c, job_id, &report))
             .await?;
         Ok(())
     }
