@@ -182,7 +182,9 @@ impl Store {
         }
     }
 
-    /// Runs `f` against one consistent snapshot. Nothing it writes is kept.
+    /// Runs `f` to read. On SQLite its statements see one snapshot and it cannot write; on
+    /// PostgreSQL each statement sees what was committed when it started (read committed, run
+    /// outside a transaction) and `execute` is refused.
     pub async fn read<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut dyn Conn) -> Result<T, StoreError> + Send + 'static,

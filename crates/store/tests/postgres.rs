@@ -4,7 +4,7 @@
 //! each check gets a database of its own, created and dropped here. Without the variable the
 //! test says it was skipped; the test command sets it whenever a server answers (always in CI).
 
-use gatehouse_store::{conformance, Store, StoreConfig};
+use gatehouse_store::{conformance, Store, StoreConfig, Value};
 
 fn admin_url() -> Option<String> {
     std::env::var("GATEHOUSE_TEST_PG_URL")
@@ -93,6 +93,87 @@ async fn a_database_without_synchronous_commit_is_refused() {
     let store = Store::open(config, 0)
         .await
         .expect("opens with synchronous_commit on");
+    drop(store);
+    admin(&url, &format!("drop database if exists {db} with (force)"));
+}
+
+/// Each pooled connection prepares a statement once and keeps it (issue: a prepare per call cost
+/// a round trip and the server's parse and plan on every query); a plan made stale by a schema
+/// change fails once and is prepared again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statements_are_prepared_once_per_connection() {
+    let Some(url) = admin_url() else {
+        eprintln!("PostgreSQL check skipped: GATEHOUSE_TEST_PG_URL is not set");
+        return;
+    };
+    let db = format!("gatehouse_stmts_{}", std::process::id());
+    admin(
+        &url,
+        &format!("drop database if exists {db}; create database {db}"),
+    );
+    let store = Store::open(
+        StoreConfig::Postgres {
+            url: with_database(&url, &db),
+            pool_size: 1,
+        },
+        0,
+    )
+    .await
+    .unwrap();
+    const PROBE: &str = "select $1::text || 'x' as echoed";
+    for i in 0..20 {
+        let got = store
+            .read(move |c| c.query_one(PROBE, &[Value::Text(i.to_string())])?.text(0))
+            .await
+            .unwrap();
+        assert_eq!(got, format!("{i}x"));
+    }
+    let prepared = store
+        .read(|c| {
+            c.query_one(
+                "select count(*) from pg_prepared_statements where statement = $1",
+                &[Value::Text(PROBE.into())],
+            )?
+            .int(0)
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        prepared, 1,
+        "the probe is prepared once on the one connection"
+    );
+
+    // A schema change that alters a cached statement's result: one failure, then a fresh plan.
+    store
+        .write(|c| {
+            c.execute("create table stmt_probe (a int)", &[])
+                .map(|_| ())
+        })
+        .await
+        .unwrap();
+    let columns = |store: &Store| {
+        let store = store.clone();
+        async move {
+            store
+                .read(|c| Ok(c.query("select * from stmt_probe", &[])?.len()))
+                .await
+        }
+    };
+    assert_eq!(columns(&store).await.unwrap(), 0);
+    store
+        .write(|c| {
+            c.execute("alter table stmt_probe add column b int", &[])?;
+            c.execute("insert into stmt_probe values (1, 2)", &[])
+                .map(|_| ())
+        })
+        .await
+        .unwrap();
+    let first = columns(&store).await;
+    let second = columns(&store).await;
+    assert!(
+        matches!(second, Ok(1)),
+        "after a stale plan the statement is prepared again: {first:?} then {second:?}"
+    );
     drop(store);
     admin(&url, &format!("drop database if exists {db} with (force)"));
 }
