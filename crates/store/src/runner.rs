@@ -121,17 +121,8 @@ impl Runner {
 
     /// Claims the jobs due now and runs them to their outcome. Returns how many ran.
     pub async fn run_due(&self) -> Result<usize, StoreError> {
-        let kinds: Vec<&'static str> = self.handlers.keys().copied().collect();
-        let (worker, lease, limit, now) = (
-            self.config.worker_id.clone(),
-            self.config.lease_ms,
-            self.config.concurrency,
-            self.clock.now(),
-        );
-        let claimed = self
-            .store
-            .write(move |c| jobs::claim(c, &worker, &kinds, now, lease, limit))
-            .await?;
+        let limit = usize::try_from(self.config.concurrency.max(1)).unwrap_or(1);
+        let claimed = self.claim(limit).await?;
         let n = claimed.len();
         let mut set = tokio::task::JoinSet::new();
         for job in claimed {
@@ -139,9 +130,7 @@ impl Runner {
             set.spawn(async move { this.run_one(job).await });
         }
         while let Some(done) = set.join_next().await {
-            if let Ok(Err(e)) = done {
-                tracing::error!(error = %e, "recording a job outcome failed: {e}");
-            }
+            log_outcome(done);
         }
         Ok(n)
     }
@@ -185,25 +174,60 @@ impl Runner {
         Ok(())
     }
 
-    /// Runs until `shutdown` resolves: runs due jobs, then sleeps until woken or the poll interval.
+    /// Runs until `shutdown` resolves, then lets the running jobs finish. Jobs run in a pipeline:
+    /// once half of the `concurrency` slots are free the runner claims due jobs for them, without
+    /// waiting for the rest of the last claim to finish (one slow job, say a desk call waiting for
+    /// its integration's permit, no longer holds back the jobs queued behind it); with nothing
+    /// due it sleeps until woken, until a job ends, or for the poll interval.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) {
         tokio::pin!(shutdown);
+        let slots = usize::try_from(self.config.concurrency.max(1)).unwrap_or(1);
+        let refill_at = slots.div_ceil(2);
+        let mut running = tokio::task::JoinSet::new();
         loop {
-            let ran = match self.run_due().await {
-                Ok(n) => n,
-                Err(e) => {
-                    tracing::error!(error = %e, "claiming jobs failed: {e}");
-                    0
+            let free = slots - running.len();
+            if free >= refill_at || running.is_empty() {
+                match self.claim(free).await {
+                    Ok(claimed) if !claimed.is_empty() => {
+                        for job in claimed {
+                            let this = self.clone();
+                            running.spawn(async move { this.run_one(job).await });
+                        }
+                        continue;
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(error = %e, "claiming jobs failed: {e}"),
                 }
-            };
-            if ran > 0 {
-                continue;
             }
             tokio::select! {
-                () = &mut shutdown => return,
+                () = &mut shutdown => break,
                 () = self.wake.notified() => {}
                 () = tokio::time::sleep(self.config.poll) => {}
+                Some(done) = running.join_next(), if !running.is_empty() => log_outcome(done),
             }
         }
+        while let Some(done) = running.join_next().await {
+            log_outcome(done);
+        }
+    }
+
+    /// Claims up to `limit` due jobs of the registered kinds under this worker's lease.
+    async fn claim(&self, limit: usize) -> Result<Vec<Job>, StoreError> {
+        let kinds: Vec<&'static str> = self.handlers.keys().copied().collect();
+        let (worker, lease, now) = (
+            self.config.worker_id.clone(),
+            self.config.lease_ms,
+            self.clock.now(),
+        );
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.store
+            .write(move |c| jobs::claim(c, &worker, &kinds, now, lease, limit))
+            .await
+    }
+}
+
+fn log_outcome(done: Result<Result<(), StoreError>, tokio::task::JoinError>) {
+    if let Ok(Err(e)) = done {
+        tracing::error!(error = %e, "recording a job outcome failed: {e}");
     }
 }
