@@ -229,9 +229,17 @@ impl Desks {
         failpoint::hit(failpoint::CLAIMED);
         let now = self.clock.now();
         let (t, i) = (tenant.clone(), id.clone());
+        // A first attempt is counted in the write that begins it (one commit less per ticket);
+        // a later one only once the lookup below has not found the ticket.
         let Some(work) = self
             .store
-            .write(move |c| tickets::begin(c, &t, &i, now))
+            .write(move |c| {
+                let work = tickets::begin(c, &t, &i, now)?;
+                if work.as_ref().is_some_and(|w| w.ticket.attempts == 0) {
+                    tickets::attempt_started(c, &t, &i)?;
+                }
+                Ok(work)
+            })
             .await?
         else {
             return Ok(());
@@ -252,10 +260,12 @@ impl Desks {
             outcome = loaded.link.find(ctx, &correlation).await;
         }
         if let Ok(None) = outcome {
-            let (t, i) = (tenant.clone(), id.clone());
-            self.store
-                .write(move |c| tickets::attempt_started(c, &t, &i))
-                .await?;
+            if work.ticket.attempts > 0 {
+                let (t, i) = (tenant.clone(), id.clone());
+                self.store
+                    .write(move |c| tickets::attempt_started(c, &t, &i))
+                    .await?;
+            }
             let content = self
                 .content(&tenant, &work.request, &correlation, &loaded)
                 .await?;
