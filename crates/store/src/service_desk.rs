@@ -10,7 +10,7 @@
 //! with the rest ([`Integration::installed`]) and written only by [`installed_integrations::put`].
 
 use crate::installed_integrations::{self, InboundAuth, Installed};
-use crate::{settings, Conn, Row, StoreError, Value};
+use crate::{settings, Conn, Dialect, Row, StoreError, Value};
 use gatehouse_domain::service_desk::StatusCheck;
 use gatehouse_domain::Timestamp;
 use gatehouse_filter::SqlFragment;
@@ -88,11 +88,25 @@ pub struct Integration {
     pub installed: Installed,
 }
 
-fn select() -> String {
+/// The integration columns, and as the last column its managed sources in order, as a JSON
+/// array of `[id, name]` pairs (one statement for a page and its sources).
+fn select(dialect: Dialect) -> String {
+    let sources = match dialect {
+        Dialect::Sqlite => {
+            "(select json_group_array(json_array(s.id, s.name) order by m.position) \
+              from service_desk_managed_source m join source s on s.id = m.source_id \
+              where m.integration_id = i.id)"
+        }
+        Dialect::Postgres => {
+            "(select json_agg(json_build_array(s.id, s.name) order by m.position)::text \
+              from service_desk_managed_source m join source s on s.id = m.source_id \
+              where m.integration_id = i.id)"
+        }
+    };
     format!(
         "select i.id, i.tenant_id, i.name, i.description, i.type, i.owner_id, \
          coalesce(o.display_name, o.name), i.cluster_id, cl.name, i.before_provisioning_rule, \
-         i.provisioning_config, i.attributes, i.secrets, i.created, i.modified, {} \
+         i.provisioning_config, i.attributes, i.secrets, i.created, i.modified, {}, {sources} \
          from service_desk_integration i \
          left join identity o on o.id = i.owner_id \
          left join managed_cluster cl on cl.id = i.cluster_id",
@@ -110,7 +124,7 @@ fn of(r: &Row) -> Result<Integration, StoreError> {
         type_name: r.text(4)?,
         owner: reference(r.opt_text(5)?, r.opt_text(6)?),
         cluster: reference(r.opt_text(7)?, r.opt_text(8)?),
-        managed_sources: Vec::new(),
+        managed_sources: sources_of(r)?,
         before_provisioning_rule: r
             .opt_text(9)?
             .map(|s| serde_json::from_str(&s))
@@ -124,51 +138,34 @@ fn of(r: &Row) -> Result<Integration, StoreError> {
     })
 }
 
-/// Fills in the managed sources of `list` with one query.
-fn with_sources(
-    c: &mut dyn Conn,
-    mut list: Vec<Integration>,
-) -> Result<Vec<Integration>, StoreError> {
-    if list.is_empty() {
-        return Ok(list);
-    }
-    let params: Vec<Value> = list.iter().map(|i| i.id.clone().into()).collect();
-    let holes = (1..=params.len())
-        .map(|n| format!("${n}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let rows = c.query(
-        &format!(
-            "select m.integration_id, s.id, s.name from service_desk_managed_source m \
-             join source s on s.id = m.source_id \
-             where m.integration_id in ({holes}) order by m.integration_id, m.position"
-        ),
-        &params,
-    )?;
-    let mut by_integration: HashMap<String, Vec<Ref>> = HashMap::new();
-    for r in rows {
-        by_integration.entry(r.text(0)?).or_default().push(Ref {
-            id: r.text(1)?,
-            name: Some(r.text(2)?),
-        });
-    }
-    for i in &mut list {
-        i.managed_sources = by_integration.remove(&i.id).unwrap_or_default();
-    }
-    Ok(list)
+/// The managed sources in the last column of an integration row ([`select`]).
+fn sources_of(r: &Row) -> Result<Vec<Ref>, StoreError> {
+    let last = r.0.len().saturating_sub(1);
+    let Some(text) = r.opt_text(last)? else {
+        return Ok(Vec::new());
+    };
+    let pairs: Vec<(String, String)> = serde_json::from_str(&text)?;
+    Ok(pairs
+        .into_iter()
+        .map(|(id, name)| Ref {
+            id,
+            name: Some(name),
+        })
+        .collect())
 }
 
 /// Looks an integration up by id within `tenant_id`.
 pub fn get(c: &mut dyn Conn, tenant_id: &str, id: &str) -> Result<Option<Integration>, StoreError> {
-    let found = c
-        .query_opt(
-            &format!("{} where i.tenant_id = $1 and i.id = $2", select()),
-            &[tenant_id.into(), id.into()],
-        )?
-        .as_ref()
-        .map(of)
-        .transpose()?;
-    Ok(with_sources(c, found.into_iter().collect())?.pop())
+    c.query_opt(
+        &format!(
+            "{} where i.tenant_id = $1 and i.id = $2",
+            select(c.dialect())
+        ),
+        &[tenant_id.into(), id.into()],
+    )?
+    .as_ref()
+    .map(of)
+    .transpose()
 }
 
 /// A page of a tenant's integrations matching `filter` (compiled with its first placeholder at
@@ -182,7 +179,7 @@ pub fn list(
     limit: i64,
 ) -> Result<Vec<Integration>, StoreError> {
     let mut params: Vec<Value> = vec![tenant_id.into()];
-    let mut sql = format!("{} where i.tenant_id = $1", select());
+    let mut sql = format!("{} where i.tenant_id = $1", select(c.dialect()));
     if let Some(f) = filter {
         sql.push_str(" and ");
         sql.push_str(&f.sql);
@@ -196,12 +193,7 @@ pub fn list(
     ));
     params.push(limit.into());
     params.push(offset.into());
-    let page = c
-        .query(&sql, &params)?
-        .iter()
-        .map(of)
-        .collect::<Result<_, _>>()?;
-    with_sources(c, page)
+    c.query(&sql, &params)?.iter().map(of).collect()
 }
 
 /// How many of a tenant's integrations match `filter` (placeholders from `$2`).
