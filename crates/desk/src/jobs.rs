@@ -35,7 +35,7 @@ use gatehouse_store::{service_desk, Conn, Store, StoreError};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 /// What the ticket jobs share.
 pub struct Desks {
@@ -129,6 +129,10 @@ impl Desks {
         }
     }
 
+    /// The permits of integration `link`'s desk: how many calls may be made to it at once. A
+    /// permit is held for the desk call alone, not for the writes before and after it (on
+    /// PostgreSQL each write waits for its commit's flush, and holding the permit through them
+    /// made the commits, not the desk, the limit on tickets opened per second).
     fn permit_pool(&self, link: &str) -> Arc<Semaphore> {
         let n = self.http.config().per_link_concurrency.max(1);
         self.links
@@ -249,14 +253,11 @@ impl Desks {
             return Ok(());
         };
         let pool = self.permit_pool(&integration);
-        let _permit = pool
-            .acquire()
-            .await
-            .map_err(|_| JobError::Retry("shutting down".into()))?;
         let ctx = self.ctx();
         let correlation = work.ticket.correlation_id.clone();
         let mut outcome = Ok(None);
         if work.ticket.attempts > 0 {
+            let _permit = desk_permit(&pool).await?;
             outcome = loaded.link.find(ctx, &correlation).await;
         }
         if let Ok(None) = outcome {
@@ -269,7 +270,9 @@ impl Desks {
             let content = self
                 .content(&tenant, &work.request, &correlation, &loaded)
                 .await?;
+            let permit = desk_permit(&pool).await?;
             outcome = loaded.link.create(ctx, &content).await.map(Some);
+            drop(permit);
             if outcome.is_ok() {
                 failpoint::hit(failpoint::CREATED);
             }
@@ -531,16 +534,14 @@ impl Desks {
         };
         let desk_id = ticket.desk_id.clone().unwrap_or_default();
         let pool = self.permit_pool(&ticket.integration_id);
-        let _permit = pool
-            .acquire()
-            .await
-            .map_err(|_| JobError::Retry("shutting down".into()))?;
         let interval = loaded.follow.interval_minutes;
         let number = ticket
             .desk_number
             .clone()
             .unwrap_or_else(|| desk_id.clone());
+        let permit = desk_permit(&pool).await?;
         let status = loaded.link.status(self.ctx(), &desk_id).await;
+        drop(permit);
         failpoint::hit(failpoint::STATUS_READ);
         // What the check read goes on its task: with the ticket's new state when it is still
         // open, just before settling it otherwise.
@@ -690,4 +691,11 @@ pub fn handlers(desks: &Arc<Desks>) -> Vec<Arc<dyn JobHandler>> {
         Arc::new(OpenTicket(desks.clone())),
         Arc::new(CheckStatus(desks.clone())),
     ]
+}
+
+/// Waits for a permit to call a desk ([`Desks::permit_pool`]).
+async fn desk_permit(pool: &Semaphore) -> Result<SemaphorePermit<'_>, JobError> {
+    pool.acquire()
+        .await
+        .map_err(|_| JobError::Retry("shutting down".into()))
 }
