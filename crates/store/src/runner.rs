@@ -6,12 +6,13 @@
 use crate::jobs::{self, Job, Retry};
 use crate::{Store, StoreError};
 use gatehouse_domain::Clock;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
+use tokio::task::JoinSet;
 
 /// How a job attempt ended, when it did not succeed.
 #[derive(Debug, thiserror::Error)]
@@ -121,6 +122,16 @@ impl Runner {
 
     /// Claims the jobs due now and runs them to their outcome. Returns how many ran.
     pub async fn run_due(&self) -> Result<usize, StoreError> {
+        let claimed = self.claim_due().await?;
+        let n = claimed.len();
+        let mut batch = self.spawn(claimed);
+        while let Some(done) = batch.join_next().await {
+            Self::log_outcome(done);
+        }
+        Ok(n)
+    }
+
+    async fn claim_due(&self) -> Result<Vec<Job>, StoreError> {
         let kinds: Vec<&'static str> = self.handlers.keys().copied().collect();
         let (worker, lease, limit, now) = (
             self.config.worker_id.clone(),
@@ -128,22 +139,24 @@ impl Runner {
             self.config.concurrency,
             self.clock.now(),
         );
-        let claimed = self
-            .store
+        self.store
             .write(move |c| jobs::claim(c, &worker, &kinds, now, lease, limit))
-            .await?;
-        let n = claimed.len();
-        let mut set = tokio::task::JoinSet::new();
+            .await
+    }
+
+    fn spawn(&self, claimed: Vec<Job>) -> JoinSet<(i64, Result<(), StoreError>)> {
+        let mut set = JoinSet::new();
         for job in claimed {
             let this = self.clone();
-            set.spawn(async move { this.run_one(job).await });
+            set.spawn(async move { (job.id, this.run_one(job).await) });
         }
-        while let Some(done) = set.join_next().await {
-            if let Ok(Err(e)) = done {
-                tracing::error!(error = %e, "recording a job outcome failed: {e}");
-            }
+        set
+    }
+
+    fn log_outcome(done: Result<(i64, Result<(), StoreError>), tokio::task::JoinError>) {
+        if let Ok((id, Err(e))) = done {
+            tracing::error!(job.id = id, error = %e, "recording a job outcome failed: {e}");
         }
-        Ok(n)
     }
 
     async fn run_one(&self, job: Job) -> Result<(), StoreError> {
@@ -186,23 +199,110 @@ impl Runner {
     }
 
     /// Runs until `shutdown` resolves: runs due jobs, then sleeps until woken or the poll interval.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) {
+    ///
+    /// Once `shutdown` resolves, no job is claimed any more; the jobs running then get `drain` to
+    /// finish, and those still running after it are stopped and their leases given back
+    /// ([`jobs::release`]), so that another worker, or this one after a restart, takes them at
+    /// once rather than when the lease runs out. Returns the number of jobs given back.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send,
+        drain: Duration,
+    ) -> usize {
         tokio::pin!(shutdown);
         loop {
-            let ran = match self.run_due().await {
-                Ok(n) => n,
+            let claimed = match self.claim_due().await {
+                Ok(claimed) => claimed,
                 Err(e) => {
                     tracing::error!(error = %e, "claiming jobs failed: {e}");
-                    0
+                    Vec::new()
                 }
             };
-            if ran > 0 {
+            if claimed.is_empty() {
+                tokio::select! {
+                    () = &mut shutdown => return 0,
+                    () = self.wake.notified() => {}
+                    () = tokio::time::sleep(self.config.poll) => {}
+                }
                 continue;
             }
-            tokio::select! {
-                () = &mut shutdown => return,
-                () = self.wake.notified() => {}
-                () = tokio::time::sleep(self.config.poll) => {}
+            let mut running: HashSet<i64> = claimed.iter().map(|j| j.id).collect();
+            let mut batch = self.spawn(claimed);
+            let stopping = loop {
+                tokio::select! {
+                    done = batch.join_next() => match done {
+                        Some(done) => {
+                            if let Ok((id, _)) = &done {
+                                running.remove(id);
+                            }
+                            Self::log_outcome(done);
+                        }
+                        None => break false,
+                    },
+                    () = &mut shutdown => break true,
+                }
+            };
+            if stopping {
+                return self.stop(batch, running, drain).await;
+            }
+        }
+    }
+
+    /// Gives the jobs of `batch` (ids `running`) `drain` to finish, then stops the rest and
+    /// releases their leases.
+    async fn stop(
+        &self,
+        mut batch: JoinSet<(i64, Result<(), StoreError>)>,
+        mut running: HashSet<i64>,
+        drain: Duration,
+    ) -> usize {
+        tracing::info!(
+            jobs = running.len(),
+            "stopping: {} jobs running",
+            running.len()
+        );
+        let deadline = tokio::time::Instant::now() + drain;
+        while let Ok(Some(done)) = tokio::time::timeout_at(deadline, batch.join_next()).await {
+            if let Ok((id, _)) = &done {
+                running.remove(id);
+            }
+            Self::log_outcome(done);
+        }
+        batch.abort_all();
+        while let Some(done) = batch.join_next().await {
+            if let Ok((id, _)) = &done {
+                running.remove(id);
+            }
+            Self::log_outcome(done);
+        }
+        if running.is_empty() {
+            return 0;
+        }
+        let worker = self.config.worker_id.clone();
+        let ids: Vec<i64> = running.into_iter().collect();
+        let released = self
+            .store
+            .write(move |c| {
+                let mut n = 0;
+                for id in ids {
+                    if jobs::release(c, id, &worker)? {
+                        n += 1;
+                    }
+                }
+                Ok(n)
+            })
+            .await;
+        match released {
+            Ok(n) => {
+                tracing::info!(
+                    jobs = n,
+                    "stopping: released the leases of {n} unfinished jobs"
+                );
+                n
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "releasing the leases of unfinished jobs failed: {e}");
+                0
             }
         }
     }
