@@ -12,6 +12,16 @@ use std::error::Error as StdError;
 
 type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
 
+/// How long a caller waits for a pooled connection before the store answers
+/// [`StoreError::Unavailable`] (the API's 503 with `Retry-After`). While the database is down,
+/// every request waits this long, so it is kept under the 2 s within which a caller must hear that
+/// the service is unavailable (DUR-8).
+pub(crate) const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(1_500);
+
+/// How long one connection attempt may take, unless the URL says (`connect_timeout`): a server
+/// that does not answer must not hold the pool's connecting threads.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 pub(crate) struct PgBackend {
     pool: Pool,
 }
@@ -141,13 +151,16 @@ impl PgBackend {
         pool_size: u32,
         migrate: impl FnOnce(&mut dyn Conn) -> Result<(), StoreError>,
     ) -> Result<Self, StoreError> {
-        let config: postgres::Config = url.parse().map_err(|e: postgres::Error| {
+        let mut config: postgres::Config = url.parse().map_err(|e: postgres::Error| {
             StoreError::Unavailable(format!("bad database URL: {e}"))
         })?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
         let manager = PostgresConnectionManager::new(config, NoTls);
         let pool = r2d2::Pool::builder()
             .max_size(pool_size)
-            .connection_timeout(std::time::Duration::from_secs(5))
+            .connection_timeout(ACQUIRE_TIMEOUT)
             .build(manager)?;
         let backend = Self { pool };
         backend.run_tx(|c| {
