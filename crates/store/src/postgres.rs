@@ -9,6 +9,8 @@ use postgres::types::{to_sql_checked, IsNull, ToSql, Type};
 use postgres::NoTls;
 use r2d2_postgres::PostgresConnectionManager;
 use std::error::Error as StdError;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
 
@@ -22,8 +24,19 @@ pub(crate) const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::fro
 /// that does not answer must not hold the pool's connecting threads.
 const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
+/// How long a caller waits for a pooled connection while the database is known to be down. The
+/// pool keeps trying to connect in the background (at most [`ACQUIRE_TIMEOUT`] apart), so work
+/// passes again about a second after the database is back.
+const ACQUIRE_TIMEOUT_WHILE_DOWN: std::time::Duration = std::time::Duration::from_millis(250);
+
+#[derive(Clone)]
 pub(crate) struct PgBackend {
     pool: Pool,
+    /// Set when the database was found unreachable (no connection could be made, or one was
+    /// lost), cleared by the next connection handed out: while set, callers wait
+    /// [`ACQUIRE_TIMEOUT_WHILE_DOWN`] rather than [`ACQUIRE_TIMEOUT`], so that a request that
+    /// touches the store several times still hears of an outage quickly.
+    down: Arc<AtomicBool>,
 }
 
 /// The last handle on the pool closes its connections; the synchronous client closes by blocking
@@ -162,7 +175,10 @@ impl PgBackend {
             .max_size(pool_size)
             .connection_timeout(ACQUIRE_TIMEOUT)
             .build(manager)?;
-        let backend = Self { pool };
+        let backend = Self {
+            pool,
+            down: Arc::new(AtomicBool::new(false)),
+        };
         backend.run_tx(|c| {
             // Serialise migrations across replicas starting together.
             c.execute("select pg_advisory_xact_lock(7100)", &[])?;
@@ -173,7 +189,7 @@ impl PgBackend {
     }
 
     fn check_settings(&self) -> Result<(), StoreError> {
-        let mut client = self.pool.get()?;
+        let mut client = self.client()?;
         let row = client.query_one("show synchronous_commit", &[])?;
         let v: String = row.get(0);
         if v != "on" {
@@ -184,28 +200,66 @@ impl PgBackend {
         Ok(())
     }
 
+    /// A pooled connection, or `Unavailable` after the acquire timeout.
+    fn client(
+        &self,
+    ) -> Result<r2d2::PooledConnection<PostgresConnectionManager<NoTls>>, StoreError> {
+        let got = if self.down.load(Ordering::Relaxed) {
+            self.pool.get_timeout(ACQUIRE_TIMEOUT_WHILE_DOWN)
+        } else {
+            self.pool.get()
+        };
+        match got {
+            Ok(client) => {
+                self.down.store(false, Ordering::Relaxed);
+                Ok(client)
+            }
+            Err(e) => {
+                // r2d2 adds the last connection error when connecting failed; without one the
+                // pool was only busy.
+                let text = e.to_string();
+                if text.starts_with("timed out waiting for connection: ") {
+                    self.down.store(true, Ordering::Relaxed);
+                }
+                Err(StoreError::Unavailable(text))
+            }
+        }
+    }
+
+    /// Notes a lost connection (an `Unavailable` from a statement).
+    fn observe<T>(&self, r: Result<T, StoreError>) -> Result<T, StoreError> {
+        if matches!(r, Err(StoreError::Unavailable(_))) {
+            self.down.store(true, Ordering::Relaxed);
+        }
+        r
+    }
+
     fn run_tx<T>(
         &self,
         f: impl FnOnce(&mut dyn Conn) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let mut client = self.pool.get()?;
-        let mut tx = client.transaction()?;
-        let out = f(&mut PgConn(&mut tx))?;
-        tx.commit()?;
-        Ok(out)
+        let mut client = self.client()?;
+        self.observe((|| {
+            let mut tx = client.transaction()?;
+            let out = f(&mut PgConn(&mut tx))?;
+            tx.commit()?;
+            Ok(out)
+        })())
     }
 
     pub(crate) async fn read<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut dyn Conn) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let pool = self.pool.clone();
+        let backend = self.clone();
         tokio::task::spawn_blocking(move || {
-            let mut client = pool.get()?;
-            let mut tx = client.build_transaction().read_only(true).start()?;
-            let out = f(&mut PgConn(&mut tx))?;
-            tx.commit()?;
-            Ok(out)
+            let mut client = backend.client()?;
+            backend.observe((|| {
+                let mut tx = client.build_transaction().read_only(true).start()?;
+                let out = f(&mut PgConn(&mut tx))?;
+                tx.commit()?;
+                Ok(out)
+            })())
         })
         .await
         .map_err(|e| StoreError::Database(format!("read task failed: {e}")))?
@@ -215,12 +269,9 @@ impl PgBackend {
         &self,
         f: impl FnOnce(&mut dyn Conn) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let pool = self.pool.clone();
-        tokio::task::spawn_blocking(move || {
-            let backend = PgBackend { pool };
-            backend.run_tx(f)
-        })
-        .await
-        .map_err(|e| StoreError::Database(format!("write task failed: {e}")))?
+        let backend = self.clone();
+        tokio::task::spawn_blocking(move || backend.run_tx(f))
+            .await
+            .map_err(|e| StoreError::Database(format!("write task failed: {e}")))?
     }
 }

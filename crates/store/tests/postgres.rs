@@ -101,7 +101,8 @@ async fn a_database_without_synchronous_commit_is_refused() {
 /// server ends them, and no new ones accepted), each write fails as `Unavailable` (the API's 503
 /// with `Retry-After`) within 2 s rather than waiting or failing as an internal fault; once the
 /// database is back, writes pass again by themselves. Found: the pool waited 5 s for a
-/// connection, and a connection ended by the server (57P01) was a database error (a 500).
+/// connection on every call, and a connection ended by the server (57P01) was a database error
+/// (a 500).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_outage_is_unavailable_within_two_seconds_and_passes_by_itself() {
     use gatehouse_store::StoreError;
@@ -157,13 +158,16 @@ async fn an_outage_is_unavailable_within_two_seconds_and_passes_by_itself() {
         matches!(ended, Err(StoreError::Unavailable(_))),
         "a statement ended by the server: {ended:?}"
     );
-    for _ in 0..5 {
+    for i in 0..5 {
         let t = Instant::now();
         let r = insert().await;
         assert!(matches!(r, Err(StoreError::Unavailable(_))), "{r:?}");
+        // Once the database is known to be down, callers hear it at once: a request that
+        // touches the store several times still answers within the 2 s.
+        let bound = Duration::from_millis(if i == 0 { 2_000 } else { 500 });
         assert!(
-            t.elapsed() < Duration::from_secs(2),
-            "unavailable after {:?}",
+            t.elapsed() < bound,
+            "attempt {i}: unavailable after {:?}",
             t.elapsed()
         );
     }
