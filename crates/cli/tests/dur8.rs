@@ -114,6 +114,7 @@ async fn dur8_database_outage_under_load() {
         .unwrap();
     let token = common::client_token(&http, &base, common::ADMIN_ID, common::ADMIN_SECRET).await;
     common::add_desk(&http, &base, &token, &desk).await;
+    common::daily_status_checks(&http, &base, &token).await;
 
     // The outage, on schedule.
     let started = Instant::now();

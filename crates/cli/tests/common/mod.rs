@@ -213,13 +213,14 @@ pub fn free_listen_address() -> String {
     format!("127.0.0.1:{port}")
 }
 
-/// Creates the ServiceNow integration of the long runs, managing [`SAP`], against `desk`.
+/// Creates the ServiceNow integration of the long runs, managing [`SAP`], against `desk`; returns
+/// its id.
 pub async fn add_desk(
     http: &reqwest::Client,
     base: &str,
     token: &str,
     desk: &gatehouse_testdesk::Desk,
-) {
+) -> String {
     let creds = desk.credentials();
     let r = http
         .post(format!("{base}/v3/service-desk-integrations"))
@@ -233,6 +234,25 @@ pub async fn add_desk(
                 "username": creds.username, "password": creds.password,
                 "clientId": creds.client_id, "clientSecret": creds.client_secret}
         }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    let v: Value = r.json().await.unwrap();
+    v["id"].as_str().expect("the integration's id").to_owned()
+}
+
+/// Sets the tenant's ticket status checks to once a day (the longest SailPoint allows): a run
+/// whose drain moves the virtual clock two minutes a second would otherwise check every open
+/// ticket every 15 s, and on a slow build those checks crowd out the tickets still to open.
+pub async fn daily_status_checks(http: &reqwest::Client, base: &str, token: &str) {
+    let r = http
+        .put(format!(
+            "{base}/v3/service-desk-integrations/status-check-configuration"
+        ))
+        .bearer_auth(token)
+        .json(&json!({"provisioningStatusCheckIntervalMinutes": "1440",
+                      "provisioningMaxStatusCheckDays": "90"}))
         .send()
         .await
         .unwrap();
