@@ -46,7 +46,7 @@ fn class(a: &Answer) -> String {
             format!("{s}{}", if after.is_some() { "+Retry-After" } else { "" })
         }
         Answer::Refused => "refused".into(),
-        Answer::NoAnswer => "no answer".into(),
+        Answer::Unanswered => "no answer".into(),
     }
 }
 
@@ -172,12 +172,15 @@ async fn dur7_sigterm_under_load() {
     let log = Arc::new(Mutex::new(Log::default()));
     let limit = Arc::new(tokio::sync::Semaphore::new(64));
     let mut tasks = tokio::task::JoinSet::new();
-    let mut late = 0;
+    let (mut late, mut late_before_term) = (0, 0);
     for n in 0..total {
         let due = started + Duration::from_secs_f64(n as f64 / rate as f64);
         tokio::time::sleep_until(due.into()).await;
         if Instant::now() > due + Duration::from_millis(100) {
             late += 1;
+            if term_sent.lock().unwrap().is_none() {
+                late_before_term += 1;
+            }
         }
         let permit = limit.clone().acquire_owned().await.unwrap();
         let (http, base, token, log, term_sent, restarted) = (
@@ -202,7 +205,7 @@ async fn dur7_sigterm_under_load() {
                         *l.after_term.entry(class(&answer)).or_default() += 1;
                     }
                     match &answer {
-                        Answer::Status(503, Some(_), _) | Answer::Refused | Answer::NoAnswer => {}
+                        Answer::Status(503, Some(_), _) | Answer::Refused | Answer::Unanswered => {}
                         Answer::Accepted(id) => {
                             if attempt == 0 {
                                 l.first_try_202 += 1;
@@ -308,6 +311,7 @@ async fn dur7_sigterm_under_load() {
         "test": "DUR-7", "rate": rate, "seconds": seconds, "term_at": term_at.as_secs(),
         "grace": grace, "desk_delay_ms": desk_delay,
         "load_seconds": load_time.as_secs_f64(), "late_sends": late,
+        "late_sends_before_sigterm": late_before_term,
         "requests": total, "accepted_202": accepted.len(),
         "first_try_202_percent": 100.0 * l.first_try_202 as f64 / total as f64,
         "exit_seconds": exit_after.as_secs_f64(), "exit_status": status.to_string(),

@@ -286,7 +286,7 @@ async fn dur8_database_outage_under_load() {
                     .map_or(String::new(), |d| format!(" '{d}'"))
             ),
             Answer::Refused => "refused".to_owned(),
-            Answer::NoAnswer => "no answer".to_owned(),
+            Answer::Unanswered => "no answer".to_owned(),
         };
         let in_outage = s.at >= cut_at && s.at < restore_at;
         if !matches!(s.answer, Answer::Accepted(_)) {
@@ -294,7 +294,7 @@ async fn dur8_database_outage_under_load() {
             if in_outage {
                 outage_latency.push(s.took.as_secs_f64());
             }
-            if matches!(s.answer, Answer::NoAnswer) {
+            if matches!(s.answer, Answer::Unanswered) {
                 hung += 1;
             }
             let good =

@@ -270,7 +270,7 @@ pub enum Answer {
     /// No connection (refused): nothing was sent.
     Refused,
     /// Sent, but no answer came (reset, closed, timed out).
-    NoAnswer,
+    Unanswered,
 }
 
 /// The idempotency key of request `n` of a run named `run`.
@@ -301,7 +301,7 @@ pub async fn submit(
     let res = match sent {
         Ok(res) => res,
         Err(e) if e.is_connect() => return Answer::Refused,
-        Err(_) => return Answer::NoAnswer,
+        Err(_) => return Answer::Unanswered,
     };
     let status = res.status().as_u16();
     if matches!(status, 400 | 401 | 403 | 404 | 422) {
@@ -327,6 +327,6 @@ pub async fn submit(
                 .unwrap_or_default()
                 .to_owned(),
         ),
-        Err(_) => Answer::NoAnswer,
+        Err(_) => Answer::Unanswered,
     }
 }
