@@ -172,9 +172,15 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let runner = state.runner().clone();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut runner_stop = stop_rx.clone();
-    let runner_task = tokio::spawn(runner.run_until(async move {
-        let _ = runner_stop.changed().await;
-    }));
+    let grace = Duration::from_secs(args.shutdown_grace);
+    // Running jobs get half the grace to finish; the rest are stopped and their leases released
+    // within the grace.
+    let runner_task = tokio::spawn(runner.run_until(
+        async move {
+            let _ = runner_stop.changed().await;
+        },
+        grace / 2,
+    ));
     if let Some(url) = &args.smtp_url {
         let mailer = gatehouse_api::notifications::Mailer::new(url, &args.smtp_from)
             .map_err(anyhow::Error::msg)?;
@@ -189,7 +195,6 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         ));
     }
     let service = gatehouse_api::app(state);
-    let grace = Duration::from_secs(args.shutdown_grace);
     let server = axum::serve(
         listener,
         axum::ServiceExt::<axum::extract::Request>::into_make_service(service),
@@ -207,8 +212,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             tokio::time::sleep(grace).await;
         } => tracing::warn!("in-flight requests did not finish within {grace:?}; exiting"),
     }
-    let _ = runner_task.await;
-    tracing::info!("stopped");
+    let released = runner_task.await.unwrap_or(0);
+    tracing::info!(released_jobs = released, "stopped");
     Ok(())
 }
 

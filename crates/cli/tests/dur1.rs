@@ -17,115 +17,14 @@
 
 mod common;
 
+use common::{env_num, Answer, Launch};
 use gatehouse_store::{Store, StoreConfig, Synchronous};
 use gatehouse_testdesk::{Desk, Flavor};
-use serde_json::{json, Value};
+use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-const ADMIN_ID: &str = "dur1-admin";
-const ADMIN_SECRET: &str = "dur1-secret-0123456789abcdef0123456789abcdef";
-const MASTER_KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
-const CLUSTER: &str = "c1000000000000000000000000000001";
-const SAP: &str = "5a900000000000000000000000000001";
-
-fn env_num(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn identity(n: usize) -> String {
-    format!("{n:032x}")
-}
-
-fn entitlement(n: usize) -> String {
-    format!("e{n:031x}")
-}
-
-/// `people` requesters and `items` entitlements on a desk-managed source that need no approval.
-fn write_tenant(dir: &Path, people: usize, items: usize) -> std::path::PathBuf {
-    let identities: Vec<Value> = (0..people)
-        .map(|n| json!({"id": identity(n), "name": format!("person{n}")}))
-        .collect();
-    let entitlements: Vec<Value> = (0..items)
-        .map(|n| {
-            json!({"id": entitlement(n), "source": "SAP", "attribute": "role",
-                   "value": format!("Z_ROLE_{n}"), "accessRequestConfig": {"approvalSchemes": []}})
-        })
-        .collect();
-    let doc = json!({
-        "gatehouse": "tenant/1",
-        "identities": identities,
-        "clusters": [{"id": CLUSTER, "name": "Cluster"}],
-        "sources": [{"id": SAP, "name": "SAP", "owner": "person0", "cluster": "Cluster",
-                     "connector": "delimited-file", "serviceDeskManaged": true}],
-        "entitlements": entitlements,
-    });
-    let path = dir.join("tenant.json");
-    std::fs::write(&path, doc.to_string()).unwrap();
-    path
-}
-
-fn start(data: &Path, listen: &str, sync: &str) -> Child {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
-        .args([
-            "serve",
-            "--listen",
-            listen,
-            "--rate-limit",
-            "off",
-            "--no-demo",
-            "--clock",
-            "virtual",
-            "--allow-private-network",
-            "--sqlite-synchronous",
-            sync,
-            "--data-dir",
-        ])
-        .arg(data)
-        .env_remove("GATEHOUSE_DATABASE_URL")
-        .env("GATEHOUSE_ADMIN_CLIENT_ID", ADMIN_ID)
-        .env("GATEHOUSE_ADMIN_CLIENT_SECRET", ADMIN_SECRET)
-        .env("GATEHOUSE_MASTER_KEY", MASTER_KEY)
-        .env("GATEHOUSE_LOG", "error")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the binary starts");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    loop {
-        match lines.next() {
-            Some(Ok(line)) if line.contains("at http://") => break,
-            Some(Ok(_)) => {}
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                // The port may still be held for a moment: the caller tries again.
-                return child;
-            }
-        }
-    }
-    std::thread::spawn(move || for _ in lines {});
-    child
-}
-
-/// Starts the server, trying again while the port is not free yet.
-fn start_until_up(data: &Path, listen: &str, sync: &str) -> Child {
-    loop {
-        let mut child = start(data, listen, sync);
-        if child.try_wait().unwrap().is_none() {
-            return child;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 #[derive(Default)]
 struct Log {
@@ -149,62 +48,30 @@ async fn dur1_kill_9_under_load() {
 
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let out = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
-        .args(["import", "--data-dir"])
-        .arg(&data)
-        .arg(write_tenant(dir.path(), people, items))
-        .env_remove("GATEHOUSE_DATABASE_URL")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let listen = format!("127.0.0.1:{port}");
+    common::import_tenant(dir.path(), &data, None, people, items);
+    let listen = common::free_listen_address();
     let base = format!("http://{listen}");
     let desk = Desk::start(Flavor::ServiceNow).await;
-    let creds = desk.credentials();
+    let mut launch = Launch::new(&data, &listen);
+    launch.args = vec!["--sqlite-synchronous".into(), sync.clone()];
 
-    let server = Arc::new(Mutex::new(start_until_up(&data, &listen, &sync)));
+    let server = Arc::new(Mutex::new(launch.start_until_up()));
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
         .unwrap();
-    let token = common::client_token(&http, &base, ADMIN_ID, ADMIN_SECRET).await;
-    let r = http
-        .post(format!("{base}/v3/service-desk-integrations"))
-        .bearer_auth(&token)
-        .json(&json!({
-            "name": "SAP desk", "description": "DUR-1", "type": "ServiceNowSDIM",
-            "ownerRef": {"type": "IDENTITY", "id": identity(0)},
-            "clusterRef": {"type": "CLUSTER", "id": CLUSTER},
-            "provisioningConfig": {"managedResourceRefs": [{"type": "SOURCE", "id": SAP}]},
-            "attributes": {"url": desk.url(), "authType": "oauth2_password",
-                "username": creds.username, "password": creds.password,
-                "clientId": creds.client_id, "clientSecret": creds.client_secret}
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    let token = common::client_token(&http, &base, common::ADMIN_ID, common::ADMIN_SECRET).await;
+    common::add_desk(&http, &base, &token, &desk).await;
 
     // The supervisor: SIGKILL every `kill_every`, then start again at once.
     let loading = Arc::new(AtomicBool::new(true));
     let kills = Arc::new(AtomicUsize::new(0));
     let supervisor = {
-        let (server, loading, kills, data, listen, sync) = (
+        let (server, loading, kills, launch) = (
             server.clone(),
             loading.clone(),
             kills.clone(),
-            data.clone(),
-            listen.clone(),
-            sync.clone(),
+            launch.clone(),
         );
         std::thread::spawn(move || {
             while loading.load(Ordering::SeqCst) {
@@ -216,7 +83,7 @@ async fn dur1_kill_9_under_load() {
                 let _ = s.kill();
                 let _ = s.wait();
                 kills.fetch_add(1, Ordering::SeqCst);
-                *s = start_until_up(&data, &listen, &sync);
+                *s = launch.start_until_up();
             }
         })
     };
@@ -240,34 +107,17 @@ async fn dur1_kill_9_under_load() {
         let (http, base, token, log) = (http.clone(), base.clone(), token.clone(), log.clone());
         tasks.spawn(async move {
             let _permit = permit;
-            let key = format!("dur1-{n}");
-            let body = json!({"requestedFor": [identity(n / items)],
-                              "requestedItems": [{"type": "ENTITLEMENT", "id": entitlement(n % items)}]});
+            let key = common::key("dur1", n);
             for attempt in 0.. {
-                let sent = http
-                    .post(format!("{base}/v3/access-requests"))
-                    .bearer_auth(&token)
-                    .header("idempotency-key", &key)
-                    .json(&body)
-                    .send()
-                    .await;
-                if let Ok(res) = sent {
-                    if res.status() == 202 {
-                        if let Ok(v) = res.json::<Value>().await {
-                            let id = v["newRequests"][0]["accessRequestIds"][0]
-                                .as_str()
-                                .unwrap_or_default()
-                                .to_owned();
-                            let mut l = log.lock().unwrap();
-                            if attempt == 0 {
-                                l.first_try_202 += 1;
-                            }
-                            l.accepted.insert(key, id);
-                            return;
-                        }
-                    } else if matches!(res.status().as_u16(), 400 | 401 | 403 | 404 | 422) {
-                        panic!("{key}: {} {}", res.status(), res.text().await.unwrap_or_default());
+                if let Answer::Accepted(id) =
+                    common::submit(&http, &base, &token, "dur1", n, items).await
+                {
+                    let mut l = log.lock().unwrap();
+                    if attempt == 0 {
+                        l.first_try_202 += 1;
                     }
+                    l.accepted.insert(key, id);
+                    return;
                 }
                 log.lock().unwrap().retries += 1;
                 tokio::time::sleep(Duration::from_millis(50)).await;

@@ -27,6 +27,7 @@ pub const CHECKS: &[&str] = &[
     "job_unique_key_deduplicates",
     "job_lease_is_exclusive_and_expires",
     "job_stale_worker_is_fenced",
+    "runner_stop_releases_unfinished_jobs",
     "engine_step_completes_its_job_in_its_transaction",
     "job_retries_then_discards",
     "job_concurrent_claims_never_share",
@@ -64,6 +65,9 @@ pub async fn run(name: &str, store: &Store) {
         }
         "job_lease_is_exclusive_and_expires" => job_lease_is_exclusive_and_expires(store).await,
         "job_stale_worker_is_fenced" => job_stale_worker_is_fenced(store).await,
+        "runner_stop_releases_unfinished_jobs" => {
+            runner_stop_releases_unfinished_jobs(store).await;
+        }
         "every_table_is_classified" => tenant_checks::every_table_is_classified(store).await,
         "demo_imports_and_reimports_unchanged" => {
             tenant_checks::demo_imports_and_reimports_unchanged(store).await;
@@ -298,6 +302,124 @@ async fn job_stale_worker_is_fenced(store: &Store) {
         .unwrap()
         .unwrap();
     assert_eq!(j.state, JobState::Completed);
+}
+
+/// A handler that never finishes, counting its starts.
+struct Hang(std::sync::Arc<tokio::sync::Semaphore>);
+
+impl crate::runner::JobHandler for Hang {
+    fn kind(&self) -> &'static str {
+        "hang"
+    }
+
+    fn run(&self, _job: jobs::Job) -> crate::runner::JobFuture {
+        let started = self.0.clone();
+        Box::pin(async move {
+            started.add_permits(1);
+            std::future::pending::<()>().await;
+            Ok(())
+        })
+    }
+}
+
+/// A handler that finishes at once.
+struct Quick;
+
+impl crate::runner::JobHandler for Quick {
+    fn kind(&self) -> &'static str {
+        "quick"
+    }
+
+    fn run(&self, _job: jobs::Job) -> crate::runner::JobFuture {
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// DUR-7: a runner asked to stop claims nothing more, gives its running jobs the drain time, then
+/// stops them and releases their leases: they are available again at once (not after the lease),
+/// with the attempt not counted, and another worker claims them; a finished job stays completed.
+/// Only the holder of a lease can release it.
+async fn runner_stop_releases_unfinished_jobs(store: &Store) {
+    use crate::runner::{JobHandler, Runner, RunnerConfig};
+    use std::sync::Arc;
+    use std::time::Duration;
+    let mut ids = Vec::new();
+    for kind in ["hang", "hang", "hang", "quick"] {
+        let id = store
+            .write(move |c| jobs::enqueue(c, &job(kind, None), T0))
+            .await
+            .unwrap()
+            .unwrap();
+        ids.push(id);
+    }
+    let started = Arc::new(tokio::sync::Semaphore::new(0));
+    let handlers: Vec<Arc<dyn JobHandler>> = vec![Arc::new(Hang(started.clone())), Arc::new(Quick)];
+    let mut config = RunnerConfig::new("w1".into());
+    config.lease_ms = 3_600_000;
+    let runner = Runner::new(
+        store.clone(),
+        Arc::new(gatehouse_domain::SystemClock),
+        handlers,
+        config,
+    );
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(runner.run_until(
+        async move {
+            let _ = stop_rx.await;
+        },
+        Duration::from_millis(300),
+    ));
+    let all_started = tokio::time::timeout(Duration::from_secs(10), started.acquire_many(3)).await;
+    assert!(all_started.is_ok(), "the three hanging jobs started");
+    let asked = std::time::Instant::now();
+    stop_tx.send(()).unwrap();
+    let released = tokio::time::timeout(Duration::from_secs(5), running)
+        .await
+        .expect("the runner stops within the drain time, not when its jobs end")
+        .unwrap();
+    assert!(
+        asked.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        asked.elapsed()
+    );
+    assert_eq!(released, 3);
+    for &id in &ids[..3] {
+        let j = store
+            .read(move |c| jobs::get(c, id))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(j.state, JobState::Available, "job {id}");
+        assert_eq!(j.worker, None);
+        assert_eq!(j.attempt, 0, "a released attempt does not count");
+        assert_eq!(j.scheduled_at, T0, "it keeps the instant it was due");
+    }
+    let quick = ids[3];
+    let q = store
+        .read(move |c| jobs::get(c, quick))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(q.state, JobState::Completed);
+    // Another worker takes them at once, well within the hour-long lease they had.
+    let now = gatehouse_domain::Clock::now(&gatehouse_domain::SystemClock);
+    let taken = store
+        .write(move |c| jobs::claim(c, "w2", &["hang"], now, 60_000, 10))
+        .await
+        .unwrap();
+    assert_eq!(taken.len(), 3);
+    let id = ids[0];
+    assert!(
+        !store
+            .write(move |c| jobs::release(c, id, "w1"))
+            .await
+            .unwrap(),
+        "w1 no longer holds the lease"
+    );
+    assert!(store
+        .write(move |c| jobs::release(c, id, "w2"))
+        .await
+        .unwrap());
 }
 
 /// An engine step marks its job completed in the transaction of its transition (the runner writes

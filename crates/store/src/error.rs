@@ -62,9 +62,18 @@ impl From<postgres::Error> for StoreError {
                 Self::Conflict(text)
             }
             None => Self::Unavailable(text),
+            Some(c) if unavailable(c) => Self::Unavailable(text),
             _ => Self::Database(text),
         }
     }
+}
+
+/// The server is going away or cannot take the work now: a connection exception (class 08), the
+/// operator's intervention (57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now)
+/// or too many connections (53300). Passing faults, not bugs: the caller is told to retry.
+fn unavailable(code: &postgres::error::SqlState) -> bool {
+    let code = code.code();
+    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53300")
 }
 
 impl From<r2d2::Error> for StoreError {

@@ -229,6 +229,20 @@ pub fn complete(
     Ok(n == 1)
 }
 
+/// Gives back `worker`'s lease on job `id` without counting the attempt: the job is available
+/// again at once, for any worker, and keeps its `scheduled_at` (when it was due). A server that
+/// stops hands back the jobs it could not finish, so they do not wait for their lease to run
+/// out. False (and no change) when `worker` no longer holds the lease.
+pub fn release(c: &mut dyn Conn, id: i64, worker: &str) -> Result<bool, StoreError> {
+    let n = c.execute(
+        "update job set state = 'available', locked_by = null, locked_until = null,
+                        attempt = case when attempt > 0 then attempt - 1 else 0 end
+         where id = $1 and locked_by = $2 and state = 'running'",
+        &[id.into(), worker.into()],
+    )?;
+    Ok(n == 1)
+}
+
 /// What to do after a failed attempt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Retry {

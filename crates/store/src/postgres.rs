@@ -12,10 +12,27 @@ use postgres::{GenericClient, NoTls};
 use r2d2_postgres::PostgresConnectionManager;
 use std::collections::HashMap;
 use std::error::Error as StdError;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::Semaphore;
 
 type Pool = r2d2::Pool<SessionManager>;
+
+/// How long a caller waits for a pooled connection before the store answers
+/// [`StoreError::Unavailable`] (the API's 503 with `Retry-After`). While the database is down,
+/// every request waits this long, so it is kept under the 2 s within which a caller must hear that
+/// the service is unavailable (DUR-8).
+pub(crate) const ACQUIRE_TIMEOUT: Duration = Duration::from_millis(1_500);
+
+/// How long one connection attempt may take, unless the URL says (`connect_timeout`): a server
+/// that does not answer must not hold the pool's connecting threads.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How long a caller waits for a pooled connection while the database is known to be down. The
+/// pool keeps trying to connect in the background (at most [`ACQUIRE_TIMEOUT`] apart), so work
+/// passes again about a second after the database is back.
+const ACQUIRE_TIMEOUT_WHILE_DOWN: Duration = Duration::from_millis(250);
 
 /// How many prepared statements one connection keeps; past it the cache starts again empty.
 /// Statement texts do not grow with the data (sets of ids are bound as one array), so the
@@ -51,12 +68,19 @@ impl r2d2::ManageConnection for SessionManager {
     }
 }
 
+#[derive(Clone)]
 pub(crate) struct PgBackend {
     pool: Pool,
     /// One permit per pooled connection, handed out first come, first served. Work waits here,
     /// as a task, rather than as a blocked thread inside the pool, whose wake-ups are in no
     /// order: under 64 concurrent requests on a pool of 16 some waited half a second (p99).
+    /// The wait is bounded like the pool's own ([`PgBackend::wait`]).
     permits: Arc<Semaphore>,
+    /// Set when the database was found unreachable (no connection could be made, or one was
+    /// lost), cleared by the next connection handed out: while set, callers wait
+    /// [`ACQUIRE_TIMEOUT_WHILE_DOWN`] rather than [`ACQUIRE_TIMEOUT`], so that a request that
+    /// touches the store several times still hears of an outage quickly.
+    down: Arc<AtomicBool>,
 }
 
 /// The last handle on the pool closes its connections; the synchronous client closes by blocking
@@ -228,17 +252,21 @@ impl PgBackend {
         pool_size: u32,
         migrate: impl FnOnce(&mut dyn Conn) -> Result<(), StoreError>,
     ) -> Result<Self, StoreError> {
-        let config: postgres::Config = url.parse().map_err(|e: postgres::Error| {
+        let mut config: postgres::Config = url.parse().map_err(|e: postgres::Error| {
             StoreError::Unavailable(format!("bad database URL: {e}"))
         })?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
         let manager = SessionManager(PostgresConnectionManager::new(config, NoTls));
         let pool = r2d2::Pool::builder()
             .max_size(pool_size)
-            .connection_timeout(std::time::Duration::from_secs(5))
+            .connection_timeout(ACQUIRE_TIMEOUT)
             .build(manager)?;
         let backend = Self {
             pool,
             permits: Arc::new(Semaphore::new(pool_size as usize)),
+            down: Arc::new(AtomicBool::new(false)),
         };
         backend.run_tx(|c| {
             // Serialise migrations across replicas starting together.
@@ -250,7 +278,7 @@ impl PgBackend {
     }
 
     fn check_settings(&self) -> Result<(), StoreError> {
-        let mut session = self.pool.get()?;
+        let mut session = self.session(None)?;
         let row = session.client.query_one("show synchronous_commit", &[])?;
         let v: String = row.get(0);
         if v != "on" {
@@ -261,29 +289,106 @@ impl PgBackend {
         Ok(())
     }
 
+    /// How long a caller waits for a connection now.
+    fn wait(&self) -> Duration {
+        if self.down.load(Ordering::Relaxed) {
+            ACQUIRE_TIMEOUT_WHILE_DOWN
+        } else {
+            ACQUIRE_TIMEOUT
+        }
+    }
+
+    /// A pooled connection, or `Unavailable` after the acquire timeout (or by `deadline`).
+    fn session(
+        &self,
+        deadline: Option<std::time::Instant>,
+    ) -> Result<r2d2::PooledConnection<SessionManager>, StoreError> {
+        let mut wait = self.wait();
+        if let Some(d) = deadline {
+            wait = wait.min(d.saturating_duration_since(std::time::Instant::now()));
+        }
+        match self.pool.get_timeout(wait.max(Duration::from_millis(1))) {
+            Ok(session) => {
+                self.down.store(false, Ordering::Relaxed);
+                Ok(session)
+            }
+            Err(e) => {
+                // r2d2 adds the last connection error when connecting failed; without one the
+                // pool was only busy.
+                let text = e.to_string();
+                if text.starts_with("timed out waiting for connection: ") {
+                    self.down.store(true, Ordering::Relaxed);
+                }
+                Err(StoreError::Unavailable(text))
+            }
+        }
+    }
+
+    /// Notes a lost connection (an `Unavailable` from a statement).
+    fn observe<T>(&self, r: Result<T, StoreError>) -> Result<T, StoreError> {
+        if matches!(r, Err(StoreError::Unavailable(_))) {
+            self.down.store(true, Ordering::Relaxed);
+        }
+        r
+    }
+
     fn run_tx<T>(
         &self,
         f: impl FnOnce(&mut dyn Conn) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        on_connection(&self.pool, false, f)
+        self.on_connection(false, None, f)
     }
 
-    /// Runs `f` on a pooled connection ([`on_connection`]), on tokio's blocking pool, once one of
-    /// the connections is free.
+    /// Runs `f` on a pooled connection: a write in one transaction, committed at the end; a read
+    /// statement by statement, each seeing what was committed when it started. (A read
+    /// transaction in PostgreSQL's default isolation, read committed, gives each statement its
+    /// own snapshot all the same; its `begin` and `commit` were two of a point read's four round
+    /// trips.)
+    fn on_connection<T>(
+        &self,
+        read_only: bool,
+        deadline: Option<std::time::Instant>,
+        f: impl FnOnce(&mut dyn Conn) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut session = self.session(deadline)?;
+        let Session { client, statements } = &mut *session;
+        self.observe((|| {
+            if read_only {
+                return f(&mut PgConn {
+                    client,
+                    statements,
+                    read_only: true,
+                });
+            }
+            let mut tx = client.transaction()?;
+            let out = f(&mut PgConn {
+                client: &mut tx,
+                statements,
+                read_only: false,
+            })?;
+            tx.commit()?;
+            Ok(out)
+        })())
+    }
+
+    /// Runs `f` on a pooled connection ([`Self::on_connection`]), on tokio's blocking pool, once
+    /// one of the connections is free; `Unavailable` when none is within the acquire timeout
+    /// (waiting for the permit and for the pool together).
     async fn run<T: Send + 'static>(
         &self,
         read_only: bool,
         f: impl FnOnce(&mut dyn Conn) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let permit = self
-            .permits
-            .clone()
-            .acquire_owned()
+        let deadline = std::time::Instant::now() + self.wait();
+        let permit = tokio::time::timeout(self.wait(), self.permits.clone().acquire_owned())
             .await
+            .map_err(|_| {
+                StoreError::Unavailable("timed out waiting for a database connection".into())
+            })?
             .map_err(|_| StoreError::Unavailable("the database pool is closed".into()))?;
-        let pool = self.pool.clone();
+        let backend = self.clone();
         tokio::task::spawn_blocking(move || {
-            let out = on_connection(&pool, read_only, f);
+            let out = backend.on_connection(read_only, Some(deadline), f);
             drop(permit);
             out
         })
@@ -304,32 +409,4 @@ impl PgBackend {
     ) -> Result<T, StoreError> {
         self.run(false, f).await
     }
-}
-
-/// Runs `f` on a pooled connection: a write in one transaction, committed at the end; a read
-/// statement by statement, each seeing what was committed when it started. (A read transaction
-/// in PostgreSQL's default isolation, read committed, gives each statement its own snapshot all
-/// the same; its `begin` and `commit` were two of a point read's four round trips.)
-fn on_connection<T>(
-    pool: &Pool,
-    read_only: bool,
-    f: impl FnOnce(&mut dyn Conn) -> Result<T, StoreError>,
-) -> Result<T, StoreError> {
-    let mut session = pool.get()?;
-    let Session { client, statements } = &mut *session;
-    if read_only {
-        return f(&mut PgConn {
-            client,
-            statements,
-            read_only: true,
-        });
-    }
-    let mut tx = client.transaction()?;
-    let out = f(&mut PgConn {
-        client: &mut tx,
-        statements,
-        read_only: false,
-    })?;
-    tx.commit()?;
-    Ok(out)
 }

@@ -6,12 +6,13 @@
 use crate::jobs::{self, Job, Retry};
 use crate::{Store, StoreError};
 use gatehouse_domain::Clock;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
+use tokio::task::JoinSet;
 
 /// How a job attempt ended, when it did not succeed.
 #[derive(Debug, thiserror::Error)]
@@ -121,18 +122,47 @@ impl Runner {
 
     /// Claims the jobs due now and runs them to their outcome. Returns how many ran.
     pub async fn run_due(&self) -> Result<usize, StoreError> {
-        let limit = usize::try_from(self.config.concurrency.max(1)).unwrap_or(1);
-        let claimed = self.claim(limit).await?;
+        let claimed = self.claim_due(self.slots()).await?;
         let n = claimed.len();
-        let mut set = tokio::task::JoinSet::new();
-        for job in claimed {
-            let this = self.clone();
-            set.spawn(async move { this.run_one(job).await });
-        }
-        while let Some(done) = set.join_next().await {
-            log_outcome(done);
+        let mut batch = self.spawn(claimed);
+        while let Some(done) = batch.join_next().await {
+            Self::log_outcome(done);
         }
         Ok(n)
+    }
+
+    /// Claims up to `limit` due jobs of the registered kinds under this worker's lease.
+    async fn claim_due(&self, limit: usize) -> Result<Vec<Job>, StoreError> {
+        let kinds: Vec<&'static str> = self.handlers.keys().copied().collect();
+        let (worker, lease, now) = (
+            self.config.worker_id.clone(),
+            self.config.lease_ms,
+            self.clock.now(),
+        );
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.store
+            .write(move |c| jobs::claim(c, &worker, &kinds, now, lease, limit))
+            .await
+    }
+
+    /// How many jobs run at once.
+    fn slots(&self) -> usize {
+        usize::try_from(self.config.concurrency.max(1)).unwrap_or(1)
+    }
+
+    fn spawn(&self, claimed: Vec<Job>) -> JoinSet<(i64, Result<(), StoreError>)> {
+        let mut set = JoinSet::new();
+        for job in claimed {
+            let this = self.clone();
+            set.spawn(async move { (job.id, this.run_one(job).await) });
+        }
+        set
+    }
+
+    fn log_outcome(done: Result<(i64, Result<(), StoreError>), tokio::task::JoinError>) {
+        if let Ok((id, Err(e))) = done {
+            tracing::error!(job.id = id, error = %e, "recording a job outcome failed: {e}");
+        }
     }
 
     async fn run_one(&self, job: Job) -> Result<(), StoreError> {
@@ -174,24 +204,35 @@ impl Runner {
         Ok(())
     }
 
-    /// Runs until `shutdown` resolves, then lets the running jobs finish. Jobs run in a pipeline:
-    /// once half of the `concurrency` slots are free the runner claims due jobs for them, without
-    /// waiting for the rest of the last claim to finish (one slow job, say a desk call waiting for
-    /// its integration's permit, no longer holds back the jobs queued behind it); with nothing
-    /// due it sleeps until woken, until a job ends, or for the poll interval.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send) {
+    /// Runs until `shutdown` resolves. Jobs run in a pipeline: once half of the `concurrency`
+    /// slots are free the runner claims due jobs for them, without waiting for the rest of the
+    /// last claim to finish (one slow job, say a desk call waiting for its integration's permit,
+    /// no longer holds back the jobs queued behind it); with nothing due it sleeps until woken,
+    /// until a job ends, or for the poll interval.
+    ///
+    /// Once `shutdown` resolves, no job is claimed any more; the jobs running then get `drain` to
+    /// finish, and those still running after it are stopped and their leases given back
+    /// ([`jobs::release`]), so that another worker, or this one after a restart, takes them at
+    /// once rather than when the lease runs out. Returns the number of jobs given back.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send,
+        drain: Duration,
+    ) -> usize {
         tokio::pin!(shutdown);
-        let slots = usize::try_from(self.config.concurrency.max(1)).unwrap_or(1);
+        let slots = self.slots();
         let refill_at = slots.div_ceil(2);
-        let mut running = tokio::task::JoinSet::new();
+        let mut running: HashSet<i64> = HashSet::new();
+        let mut batch: JoinSet<(i64, Result<(), StoreError>)> = JoinSet::new();
         loop {
-            let free = slots - running.len();
-            if free >= refill_at || running.is_empty() {
-                match self.claim(free).await {
+            let free = slots - batch.len();
+            if free >= refill_at || batch.is_empty() {
+                match self.claim_due(free).await {
                     Ok(claimed) if !claimed.is_empty() => {
                         for job in claimed {
+                            running.insert(job.id);
                             let this = self.clone();
-                            running.spawn(async move { this.run_one(job).await });
+                            batch.spawn(async move { (job.id, this.run_one(job).await) });
                         }
                         continue;
                     }
@@ -203,31 +244,76 @@ impl Runner {
                 () = &mut shutdown => break,
                 () = self.wake.notified() => {}
                 () = tokio::time::sleep(self.config.poll) => {}
-                Some(done) = running.join_next(), if !running.is_empty() => log_outcome(done),
+                Some(done) = batch.join_next(), if !batch.is_empty() => {
+                    if let Ok((id, _)) = &done {
+                        running.remove(id);
+                    }
+                    Self::log_outcome(done);
+                }
             }
         }
-        while let Some(done) = running.join_next().await {
-            log_outcome(done);
+        if batch.is_empty() {
+            return 0;
         }
+        self.stop(batch, running, drain).await
     }
 
-    /// Claims up to `limit` due jobs of the registered kinds under this worker's lease.
-    async fn claim(&self, limit: usize) -> Result<Vec<Job>, StoreError> {
-        let kinds: Vec<&'static str> = self.handlers.keys().copied().collect();
-        let (worker, lease, now) = (
-            self.config.worker_id.clone(),
-            self.config.lease_ms,
-            self.clock.now(),
+    /// Gives the jobs of `batch` (ids `running`) `drain` to finish, then stops the rest and
+    /// releases their leases.
+    async fn stop(
+        &self,
+        mut batch: JoinSet<(i64, Result<(), StoreError>)>,
+        mut running: HashSet<i64>,
+        drain: Duration,
+    ) -> usize {
+        tracing::info!(
+            jobs = running.len(),
+            "stopping: {} jobs running",
+            running.len()
         );
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        self.store
-            .write(move |c| jobs::claim(c, &worker, &kinds, now, lease, limit))
-            .await
-    }
-}
-
-fn log_outcome(done: Result<Result<(), StoreError>, tokio::task::JoinError>) {
-    if let Ok(Err(e)) = done {
-        tracing::error!(error = %e, "recording a job outcome failed: {e}");
+        let deadline = tokio::time::Instant::now() + drain;
+        while let Ok(Some(done)) = tokio::time::timeout_at(deadline, batch.join_next()).await {
+            if let Ok((id, _)) = &done {
+                running.remove(id);
+            }
+            Self::log_outcome(done);
+        }
+        batch.abort_all();
+        while let Some(done) = batch.join_next().await {
+            if let Ok((id, _)) = &done {
+                running.remove(id);
+            }
+            Self::log_outcome(done);
+        }
+        if running.is_empty() {
+            return 0;
+        }
+        let worker = self.config.worker_id.clone();
+        let ids: Vec<i64> = running.into_iter().collect();
+        let released = self
+            .store
+            .write(move |c| {
+                let mut n = 0;
+                for id in ids {
+                    if jobs::release(c, id, &worker)? {
+                        n += 1;
+                    }
+                }
+                Ok(n)
+            })
+            .await;
+        match released {
+            Ok(n) => {
+                tracing::info!(
+                    jobs = n,
+                    "stopping: released the leases of {n} unfinished jobs"
+                );
+                n
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "releasing the leases of unfinished jobs failed: {e}");
+                0
+            }
+        }
     }
 }

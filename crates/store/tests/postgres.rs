@@ -97,6 +97,102 @@ async fn a_database_without_synchronous_commit_is_refused() {
     admin(&url, &format!("drop database if exists {db} with (force)"));
 }
 
+/// DUR-8 (docs/RELIABILITY.md): while the database is down (its connections ended, as a stopping
+/// server ends them, and no new ones accepted), each write fails as `Unavailable` (the API's 503
+/// with `Retry-After`) within 2 s rather than waiting or failing as an internal fault; once the
+/// database is back, writes pass again by themselves. Found: the pool waited 5 s for a
+/// connection on every call, and a connection ended by the server (57P01) was a database error
+/// (a 500).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outage_is_unavailable_within_two_seconds_and_passes_by_itself() {
+    use gatehouse_store::StoreError;
+    use std::time::{Duration, Instant};
+    let Some(url) = admin_url() else {
+        eprintln!("PostgreSQL check skipped: GATEHOUSE_TEST_PG_URL is not set");
+        return;
+    };
+    let db = format!("gatehouse_outage_{}", std::process::id());
+    admin(
+        &url,
+        &format!("drop database if exists {db}; create database {db}"),
+    );
+    let store = Store::open(
+        StoreConfig::Postgres {
+            url: with_database(&url, &db),
+            pool_size: 4,
+        },
+        0,
+    )
+    .await
+    .unwrap();
+    let insert = || async {
+        store
+            .write(|c| c.execute("insert into probe (n) values (1)", &[]))
+            .await
+    };
+    store
+        .write(|c| c.execute("create table probe (n int)", &[]))
+        .await
+        .unwrap();
+    insert().await.unwrap();
+
+    // A long statement on a pooled connection when the server ends it.
+    let long = tokio::spawn({
+        let store = store.clone();
+        async move {
+            store
+                .read(|c| c.query_one("select pg_sleep(30)", &[]).map(|_| ()))
+                .await
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    admin(
+        &url,
+        &format!(
+            "alter database {db} with allow_connections false; \
+             select pg_terminate_backend(pid) from pg_stat_activity where datname = '{db}'"
+        ),
+    );
+    let ended = long.await.unwrap();
+    assert!(
+        matches!(ended, Err(StoreError::Unavailable(_))),
+        "a statement ended by the server: {ended:?}"
+    );
+    for i in 0..5 {
+        let t = Instant::now();
+        let r = insert().await;
+        assert!(matches!(r, Err(StoreError::Unavailable(_))), "{r:?}");
+        // Once the database is known to be down, callers hear it at once: a request that
+        // touches the store several times still answers within the 2 s.
+        let bound = Duration::from_millis(if i == 0 { 2_000 } else { 500 });
+        assert!(
+            t.elapsed() < bound,
+            "attempt {i}: unavailable after {:?}",
+            t.elapsed()
+        );
+    }
+
+    admin(
+        &url,
+        &format!("alter database {db} with allow_connections true"),
+    );
+    let back = Instant::now();
+    while insert().await.is_err() {
+        assert!(
+            back.elapsed() < Duration::from_secs(10),
+            "writes pass again within 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let n = store
+        .read(|c| c.query_one("select count(*) from probe", &[])?.int(0))
+        .await
+        .unwrap();
+    assert!(n >= 2, "{n}");
+    drop(store);
+    admin(&url, &format!("drop database if exists {db} with (force)"));
+}
+
 /// Each pooled connection prepares a statement once and keeps it (issue: a prepare per call cost
 /// a round trip and the server's parse and plan on every query); a plan made stale by a schema
 /// change fails once and is prepared again.

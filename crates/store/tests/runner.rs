@@ -88,7 +88,10 @@ async fn a_job_that_does_not_end_holds_back_no_other_job() {
     );
     let stop = Arc::new(Notify::new());
     let stopped = stop.clone();
-    let task = tokio::spawn(runner.run_until(async move { stopped.notified().await }));
+    let task = tokio::spawn(runner.run_until(
+        async move { stopped.notified().await },
+        Duration::from_secs(5),
+    ));
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while quick_done.load(Ordering::SeqCst) < 20 && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;

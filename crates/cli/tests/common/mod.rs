@@ -1,6 +1,15 @@
-//! What the binary's process-level tests share.
+//! What the binary's process-level tests share: the token request, and for the long runs
+//! (`reliability/`) a tenant file, starting the `gatehouse` binary, one submission, and a TCP
+//! proxy that can cut a database off.
+#![allow(dead_code)]
 
-use serde_json::Value;
+pub mod proxy;
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
 /// A client-credentials token from the server at `base`.
 pub async fn client_token(http: &reqwest::Client, base: &str, id: &str, secret: &str) -> String {
@@ -18,4 +27,306 @@ pub async fn client_token(http: &reqwest::Client, base: &str, id: &str, secret: 
         .await
         .unwrap();
     r["access_token"].as_str().expect("a token").to_owned()
+}
+
+/// The admin client of the long runs.
+pub const ADMIN_ID: &str = "longrun-admin";
+/// Its secret.
+pub const ADMIN_SECRET: &str = "longrun-secret-0123456789abcdef0123456789abcdef";
+/// The master key of the long runs.
+pub const MASTER_KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+/// The cluster of the long runs' source.
+pub const CLUSTER: &str = "c1000000000000000000000000000001";
+/// The desk-managed source of the long runs.
+pub const SAP: &str = "5a900000000000000000000000000001";
+
+/// Environment variable `name` as a number, else `default`.
+pub fn env_num(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The id of requester `n`.
+pub fn identity(n: usize) -> String {
+    format!("{n:032x}")
+}
+
+/// The id of entitlement `n`.
+pub fn entitlement(n: usize) -> String {
+    format!("e{n:031x}")
+}
+
+/// A tenant file of `people` requesters and `items` entitlements on a desk-managed source that
+/// need no approval, written into `dir`.
+pub fn write_tenant(dir: &Path, people: usize, items: usize) -> PathBuf {
+    let identities: Vec<Value> = (0..people)
+        .map(|n| json!({"id": identity(n), "name": format!("person{n}")}))
+        .collect();
+    let entitlements: Vec<Value> = (0..items)
+        .map(|n| {
+            json!({"id": entitlement(n), "source": "SAP", "attribute": "role",
+                   "value": format!("Z_ROLE_{n}"), "accessRequestConfig": {"approvalSchemes": []}})
+        })
+        .collect();
+    let doc = json!({
+        "gatehouse": "tenant/1",
+        "identities": identities,
+        "clusters": [{"id": CLUSTER, "name": "Cluster"}],
+        "sources": [{"id": SAP, "name": "SAP", "owner": "person0", "cluster": "Cluster",
+                     "connector": "delimited-file", "serviceDeskManaged": true}],
+        "entitlements": entitlements,
+    });
+    let path = dir.join("tenant.json");
+    std::fs::write(&path, doc.to_string()).unwrap();
+    path
+}
+
+/// Imports the tenant of [`write_tenant`] into the store of `data` (SQLite) or `database_url`.
+pub fn import_tenant(
+    dir: &Path,
+    data: &Path,
+    database_url: Option<&str>,
+    people: usize,
+    items: usize,
+) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gatehouse"));
+    cmd.args(["import", "--data-dir"])
+        .arg(data)
+        .arg(write_tenant(dir, people, items))
+        .env_remove("GATEHOUSE_DATABASE_URL");
+    if let Some(url) = database_url {
+        cmd.env("GATEHOUSE_DATABASE_URL", url);
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// How to start the binary.
+#[derive(Clone, Debug)]
+pub struct Launch {
+    /// Its data directory.
+    pub data: PathBuf,
+    /// `host:port` to listen on.
+    pub listen: String,
+    /// More arguments of `gatehouse serve`.
+    pub args: Vec<String>,
+    /// PostgreSQL instead of SQLite.
+    pub database_url: Option<String>,
+    /// `GATEHOUSE_LOG`.
+    pub log_filter: String,
+    /// Where its log (stderr) is appended; none: discarded.
+    pub log_file: Option<PathBuf>,
+}
+
+impl Launch {
+    /// SQLite in `data`, on `listen`, with the virtual clock, no rate limit and no demo tenant.
+    pub fn new(data: &Path, listen: &str) -> Self {
+        Self {
+            data: data.to_owned(),
+            listen: listen.to_owned(),
+            args: Vec::new(),
+            database_url: None,
+            log_filter: "error".into(),
+            log_file: None,
+        }
+    }
+
+    /// Starts the server and waits until it serves; `None` when it ended first (e.g. the port was
+    /// still held).
+    pub fn start(&self) -> Option<Child> {
+        let stderr = match &self.log_file {
+            Some(path) => Stdio::from(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .unwrap(),
+            ),
+            None => Stdio::null(),
+        };
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_gatehouse"));
+        cmd.args([
+            "serve",
+            "--listen",
+            &self.listen,
+            "--rate-limit",
+            "off",
+            "--no-demo",
+            "--clock",
+            "virtual",
+            "--allow-private-network",
+        ])
+        .args(&self.args)
+        .arg("--data-dir")
+        .arg(&self.data)
+        .env_remove("GATEHOUSE_DATABASE_URL")
+        .env("GATEHOUSE_ADMIN_CLIENT_ID", ADMIN_ID)
+        .env("GATEHOUSE_ADMIN_CLIENT_SECRET", ADMIN_SECRET)
+        .env("GATEHOUSE_MASTER_KEY", MASTER_KEY)
+        .env("GATEHOUSE_LOG", &self.log_filter)
+        .stdout(Stdio::piped())
+        .stderr(stderr);
+        if let Some(url) = &self.database_url {
+            cmd.env("GATEHOUSE_DATABASE_URL", url);
+        }
+        let mut child = cmd.spawn().expect("the binary starts");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        loop {
+            match lines.next() {
+                Some(Ok(line)) if line.contains("at http://") => break,
+                Some(Ok(_)) => {}
+                _ => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return None;
+                }
+            }
+        }
+        std::thread::spawn(move || for _ in lines {});
+        Some(child)
+    }
+
+    /// Starts the server, trying again while the port is not free yet.
+    pub fn start_until_up(&self) -> Child {
+        loop {
+            if let Some(child) = self.start() {
+                return child;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+/// A free port on 127.0.0.1, as `127.0.0.1:port`.
+pub fn free_listen_address() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    format!("127.0.0.1:{port}")
+}
+
+/// Creates the ServiceNow integration of the long runs, managing [`SAP`], against `desk`; returns
+/// its id.
+pub async fn add_desk(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    desk: &gatehouse_testdesk::Desk,
+) -> String {
+    let creds = desk.credentials();
+    let r = http
+        .post(format!("{base}/v3/service-desk-integrations"))
+        .bearer_auth(token)
+        .json(&json!({
+            "name": "SAP desk", "description": "long run", "type": "ServiceNowSDIM",
+            "ownerRef": {"type": "IDENTITY", "id": identity(0)},
+            "clusterRef": {"type": "CLUSTER", "id": CLUSTER},
+            "provisioningConfig": {"managedResourceRefs": [{"type": "SOURCE", "id": SAP}]},
+            "attributes": {"url": desk.url(), "authType": "oauth2_password",
+                "username": creds.username, "password": creds.password,
+                "clientId": creds.client_id, "clientSecret": creds.client_secret}
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    let v: Value = r.json().await.unwrap();
+    v["id"].as_str().expect("the integration's id").to_owned()
+}
+
+/// Sets the tenant's ticket status checks to once a day (the longest SailPoint allows): a run
+/// whose drain moves the virtual clock two minutes a second would otherwise check every open
+/// ticket every 15 s, and on a slow build those checks crowd out the tickets still to open.
+pub async fn daily_status_checks(http: &reqwest::Client, base: &str, token: &str) {
+    let r = http
+        .put(format!(
+            "{base}/v3/service-desk-integrations/status-check-configuration"
+        ))
+        .bearer_auth(token)
+        .json(&json!({"provisioningStatusCheckIntervalMinutes": "1440",
+                      "provisioningMaxStatusCheckDays": "90"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+}
+
+/// What one submission of request `n` got.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// 202 with the access request's id.
+    Accepted(String),
+    /// Another status, with its `Retry-After` header and its body's `detailCode` (the
+    /// ErrorResponseDto's) if any.
+    Status(u16, Option<String>, Option<String>),
+    /// No connection (refused): nothing was sent.
+    Refused,
+    /// Sent, but no answer came (reset, closed, timed out).
+    Unanswered,
+}
+
+/// The idempotency key of request `n` of a run named `run`.
+pub fn key(run: &str, n: usize) -> String {
+    format!("{run}-{n}")
+}
+
+/// Submits request `n` (requester `n / items`, entitlement `n % items`) once, with key
+/// [`key`]`(run, n)`. A 400, 401, 403, 404 or 422 is a bug of the run and panics.
+pub async fn submit(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    run: &str,
+    n: usize,
+    items: usize,
+) -> Answer {
+    let key = key(run, n);
+    let body = json!({"requestedFor": [identity(n / items)],
+                      "requestedItems": [{"type": "ENTITLEMENT", "id": entitlement(n % items)}]});
+    let sent = http
+        .post(format!("{base}/v3/access-requests"))
+        .bearer_auth(token)
+        .header("idempotency-key", &key)
+        .json(&body)
+        .send()
+        .await;
+    let res = match sent {
+        Ok(res) => res,
+        Err(e) if e.is_connect() => return Answer::Refused,
+        Err(_) => return Answer::Unanswered,
+    };
+    let status = res.status().as_u16();
+    if matches!(status, 400 | 401 | 403 | 404 | 422) {
+        panic!("{key}: {status} {}", res.text().await.unwrap_or_default());
+    }
+    if status != 202 {
+        let after = res
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let detail = res
+            .json::<Value>()
+            .await
+            .ok()
+            .and_then(|v| v["detailCode"].as_str().map(str::to_owned));
+        return Answer::Status(status, after, detail);
+    }
+    match res.json::<Value>().await {
+        Ok(v) => Answer::Accepted(
+            v["newRequests"][0]["accessRequestIds"][0]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        ),
+        Err(_) => Answer::Unanswered,
+    }
 }

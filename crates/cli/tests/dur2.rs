@@ -1,0 +1,340 @@
+//! DUR-2 (docs/RELIABILITY.md), a long run, not part of the test suite (`#[ignore]`): run it with
+//! `reliability/dur2.sh`.
+//!
+//! Two `gatehouse` processes (replicas A and B) share one PostgreSQL database (a database of the
+//! run's own on the machine's server, created and dropped). `POST /v3/access-requests` arrive at
+//! a steady rate, each with its own `Idempotency-Key`, alternately at A and B; a request that got
+//! no answer is sent again with the same key to the other replica. A supervisor kills one replica
+//! with SIGKILL every `DUR2_KILL_EVERY_MS`, alternating A and B, and starts it again at once. Each
+//! request's entitlement needs no approval, so it goes straight to a ticket at a ServiceNow test
+//! desk that records every call. After the load, both replicas run without kills and their
+//! (virtual) clocks move past every lease until the backlog drains. The oracle: every accepted
+//! request has its row (0 lost), each has exactly one ticket (0 missing, 0 duplicates), and no
+//! job was run by two replicas at once: the desk's log holds at most one create per correlation
+//! id (a job run twice at once makes its second create before the first is recorded; a run after
+//! a crash looks the ticket up first and does not create it again).
+//!
+//! Needs `GATEHOUSE_TEST_PG_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`). Knobs:
+//! `DUR2_RATE` requests/s (100), `DUR2_SECONDS` of load (60), `DUR2_KILL_EVERY_MS` (2000),
+//! `DUR2_DRAIN_SECONDS` (180), `DUR2_MAX_LOAD_SECONDS` (4 × the load time), `DUR2_DRAIN_STEP`
+//! (how far both clocks move each second of the drain, `PT30S`: half the 60 s lease, so a job
+//! running on a live replica does not see its lease run out under it in one step, which real time
+//! never does to a job that keeps within its lease; `PT2M` jumps past live leases).
+
+mod common;
+
+use common::{env_num, Answer, Launch};
+use gatehouse_store::{Store, StoreConfig};
+use gatehouse_testdesk::{Desk, Flavor};
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+fn psql(url: &str, sql: &str) {
+    let out = std::process::Command::new("psql")
+        .args([url, "-v", "ON_ERROR_STOP=1", "-qAtc", sql])
+        .output()
+        .expect("psql runs");
+    assert!(
+        out.status.success(),
+        "{sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `postgres://user@host:port/db` with the database replaced by `db`.
+fn with_database(url: &str, db: &str) -> String {
+    let (scheme, rest) = url.split_once("://").expect("a postgres:// URL");
+    let host_end = rest.find('/').unwrap_or(rest.len());
+    format!("{scheme}://{}/{db}", &rest[..host_end])
+}
+
+#[derive(Default)]
+struct Log {
+    /// Idempotency-Key → access request id, for every 202 read.
+    accepted: BTreeMap<String, String>,
+    first_try_202: usize,
+    retries: usize,
+    /// Two 202s for one key with different ids.
+    mismatched: usize,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a long run: reliability/dur2.sh"]
+async fn dur2_two_replicas_killed_alternately_under_load() {
+    let admin = std::env::var("GATEHOUSE_TEST_PG_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let rate = env_num("DUR2_RATE", 100);
+    let seconds = env_num("DUR2_SECONDS", 60);
+    let kill_every = Duration::from_millis(env_num("DUR2_KILL_EVERY_MS", 2_000));
+    let drain = Duration::from_secs(env_num("DUR2_DRAIN_SECONDS", 180));
+    let step = std::env::var("DUR2_DRAIN_STEP").unwrap_or_else(|_| "PT30S".into());
+    let total = usize::try_from(rate * seconds).unwrap();
+    let items = 100;
+    let people = total.div_ceil(items).max(1);
+
+    let db = format!("gatehouse_dur2_{}", std::process::id());
+    psql(&admin, &format!("drop database if exists {db}"));
+    psql(&admin, &format!("create database {db}"));
+    let url = with_database(&admin, &db);
+    let dir = tempfile::tempdir().unwrap();
+    common::import_tenant(
+        dir.path(),
+        &dir.path().join("import"),
+        Some(&url),
+        people,
+        items,
+    );
+    let desk = Desk::start(Flavor::ServiceNow).await;
+    let launches: Vec<Launch> = ["a", "b"]
+        .iter()
+        .map(|name| {
+            let mut l = Launch::new(&dir.path().join(name), &common::free_listen_address());
+            l.database_url = Some(url.clone());
+            l
+        })
+        .collect();
+    let bases: Vec<String> = launches
+        .iter()
+        .map(|l| format!("http://{}", l.listen))
+        .collect();
+    let servers: Arc<Vec<Mutex<std::process::Child>>> = Arc::new(
+        launches
+            .iter()
+            .map(|l| Mutex::new(l.start_until_up()))
+            .collect(),
+    );
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    // One token serves both replicas: they share the signing key through the database.
+    let token =
+        common::client_token(&http, &bases[0], common::ADMIN_ID, common::ADMIN_SECRET).await;
+    common::add_desk(&http, &bases[0], &token, &desk).await;
+    common::daily_status_checks(&http, &bases[0], &token).await;
+
+    // The supervisor: every `kill_every`, SIGKILL A, then B, then A…, each started again at once.
+    let loading = Arc::new(AtomicBool::new(true));
+    let kills = Arc::new(AtomicUsize::new(0));
+    let supervisor = {
+        let (servers, loading, kills, launches) = (
+            servers.clone(),
+            loading.clone(),
+            kills.clone(),
+            launches.clone(),
+        );
+        std::thread::spawn(move || {
+            let mut which = 0;
+            while loading.load(Ordering::SeqCst) {
+                std::thread::sleep(kill_every);
+                if !loading.load(Ordering::SeqCst) {
+                    break;
+                }
+                let mut s = servers[which].lock().unwrap();
+                let _ = s.kill();
+                let _ = s.wait();
+                kills.fetch_add(1, Ordering::SeqCst);
+                *s = launches[which].start_until_up();
+                drop(s);
+                which = 1 - which;
+            }
+        })
+    };
+
+    // The load: `rate` new requests a second, alternately at A and B, each retried with its key
+    // at the other replica until it is answered 202.
+    let log = Arc::new(Mutex::new(Log::default()));
+    let limit = Arc::new(tokio::sync::Semaphore::new(64));
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(env_num("DUR2_MAX_LOAD_SECONDS", seconds * 4));
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut sent = 0;
+    for n in 0..total {
+        if Instant::now() > deadline {
+            eprintln!("DUR-2: load deadline reached after {n} of {total} requests were sent");
+            break;
+        }
+        let due = started + Duration::from_secs_f64(n as f64 / rate as f64);
+        tokio::time::sleep_until(due.into()).await;
+        let permit = limit.clone().acquire_owned().await.unwrap();
+        sent += 1;
+        let (http, bases, token, log) = (http.clone(), bases.clone(), token.clone(), log.clone());
+        tasks.spawn(async move {
+            let _permit = permit;
+            let key = common::key("dur2", n);
+            for attempt in 0.. {
+                let base = &bases[(n + attempt) % 2];
+                if let Answer::Accepted(id) =
+                    common::submit(&http, base, &token, "dur2", n, items).await
+                {
+                    let mut l = log.lock().unwrap();
+                    if attempt == 0 {
+                        l.first_try_202 += 1;
+                    }
+                    if l.accepted.get(&key).is_some_and(|earlier| *earlier != id) {
+                        l.mismatched += 1;
+                    }
+                    l.accepted.insert(key, id);
+                    return;
+                }
+                log.lock().unwrap().retries += 1;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        });
+    }
+    loop {
+        match tokio::time::timeout_at(deadline.into(), tasks.join_next()).await {
+            Ok(Some(done)) => done.unwrap(),
+            Ok(None) => break,
+            Err(_) => {
+                eprintln!(
+                    "DUR-2: load deadline reached; {} requests unanswered",
+                    tasks.len()
+                );
+                tasks.abort_all();
+                break;
+            }
+        }
+    }
+    let load_time = started.elapsed();
+    loading.store(false, Ordering::SeqCst);
+    supervisor.join().unwrap();
+
+    // Drain: no more kills; both clocks move past leases and backoffs until every ticket exists.
+    let accepted = log.lock().unwrap().accepted.clone();
+    let drain_started = Instant::now();
+    while drain_started.elapsed() < drain {
+        for base in &bases {
+            let _ = http
+                .post(format!("{base}/gatehouse/v1/clock"))
+                .bearer_auth(&token)
+                .json(&json!({"advance": step}))
+                .send()
+                .await;
+        }
+        let have: BTreeSet<String> = desk
+            .tickets()
+            .into_iter()
+            .filter_map(|t| t.correlation_id)
+            .collect();
+        if accepted
+            .values()
+            .all(|id| have.contains(&format!("gatehouse-{id}")))
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    let drained_in = drain_started.elapsed();
+    for s in servers.iter() {
+        let mut s = s.lock().unwrap();
+        let _ = s.kill();
+        let _ = s.wait();
+    }
+
+    // The oracle.
+    let store = Store::open(
+        StoreConfig::Postgres {
+            url: url.clone(),
+            pool_size: 2,
+        },
+        0,
+    )
+    .await
+    .unwrap();
+    let rows: BTreeSet<String> = store
+        .read(|c| {
+            c.query("select id from access_request", &[])?
+                .iter()
+                .map(|r| r.text(0))
+                .collect()
+        })
+        .await
+        .unwrap();
+    drop(store);
+    let mut per_correlation: BTreeMap<String, usize> = BTreeMap::new();
+    for t in desk.tickets() {
+        *per_correlation
+            .entry(t.correlation_id.unwrap_or_default())
+            .or_default() += 1;
+    }
+    let mut creates: BTreeMap<String, usize> = BTreeMap::new();
+    let mut lookups = 0;
+    for c in desk.calls() {
+        if !c.path.starts_with("/api/now/table/") {
+            continue;
+        }
+        match c.method.as_str() {
+            "POST" => {
+                let corr = serde_json::from_str::<Value>(&c.body)
+                    .ok()
+                    .and_then(|v| v["correlation_id"].as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                *creates.entry(corr).or_default() += 1;
+            }
+            "GET"
+                if c.query
+                    .as_deref()
+                    .is_some_and(|q| q.contains("correlation_id")) =>
+            {
+                lookups += 1;
+            }
+            _ => {}
+        }
+    }
+    let created_twice = creates.values().filter(|n| **n > 1).count();
+    // What the desk saw of each correlation id created twice, in order.
+    for (corr, _) in creates.iter().filter(|(_, n)| **n > 1).take(5) {
+        let seen: Vec<String> = desk
+            .calls()
+            .iter()
+            .filter(|c| {
+                c.body.contains(corr.as_str())
+                    || c.query
+                        .as_deref()
+                        .is_some_and(|q| q.contains(corr.as_str()))
+            })
+            .map(|c| format!("{} {}", c.method, c.path))
+            .collect();
+        eprintln!("DUR-2: {corr} created twice; desk calls: {seen:?}");
+    }
+    let lost = accepted.values().filter(|id| !rows.contains(*id)).count();
+    let missing = accepted
+        .values()
+        .filter(|id| !per_correlation.contains_key(&format!("gatehouse-{id}")))
+        .count();
+    let duplicates: usize = per_correlation.values().map(|n| n.saturating_sub(1)).sum();
+    let l = log.lock().unwrap();
+    let summary = json!({
+        "test": "DUR-2", "rate": rate, "seconds": seconds, "drain_step": step,
+        "load_seconds": load_time.as_secs_f64(), "kills": kills.load(Ordering::SeqCst),
+        "requests": total, "sent": sent, "accepted_202": accepted.len(),
+        "first_try_202_percent": 100.0 * l.first_try_202 as f64 / total as f64,
+        "retries": l.retries, "mismatched_202": l.mismatched, "rows": rows.len(),
+        "desk_tickets": per_correlation.values().sum::<usize>(),
+        "desk_creates": creates.values().sum::<usize>(), "desk_lookups": lookups,
+        "correlation_ids_created_twice": created_twice,
+        "lost_202": lost, "missing_tickets": missing, "duplicate_tickets": duplicates,
+        "drained_in_seconds": drained_in.as_secs_f64(),
+    });
+    println!("DUR-2 RESULT {summary}");
+    psql(
+        &admin,
+        &format!("drop database if exists {db} with (force)"),
+    );
+    assert_eq!(
+        accepted.len(),
+        total,
+        "every request was answered 202 in the end"
+    );
+    assert_eq!(l.mismatched, 0, "one key, two request ids");
+    assert_eq!(lost, 0, "lost 202s");
+    assert_eq!(missing, 0, "missing tickets");
+    assert_eq!(duplicates, 0, "duplicate tickets");
+    assert_eq!(created_twice, 0, "jobs run by two replicas at once");
+}
