@@ -13,7 +13,7 @@ use crate::routes::{Family, Operation};
 use crate::AppState;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use gatehouse_domain::{Authority, Principal};
@@ -140,9 +140,10 @@ pub fn permits(op: &Operation, p: &Principal) -> Result<(), String> {
     Ok(())
 }
 
-/// The bearer token of a request, if it sent one.
-fn bearer(req: &Request) -> Option<&str> {
-    let v = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+/// The token of an `Authorization: Bearer …` header, if one was sent. The scheme is read in any
+/// letter case (RFC 9110); the token is trimmed.
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = v.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
@@ -170,7 +171,7 @@ pub async fn authorize(
     next: Next,
 ) -> Response {
     req.extensions_mut().insert(op);
-    let Some(token) = bearer(&req) else {
+    let Some(token) = bearer_token(req.headers()) else {
         return ApiError::Unauthorized("JWT validation failed: no bearer token was sent".into())
             .into_response();
     };

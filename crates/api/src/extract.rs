@@ -51,13 +51,18 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 ApiError::bad_request("The request body could not be read.")
             }
         })?;
-        if bytes.is_empty() {
-            return Err(ApiError::bad_request("A JSON request body is required."));
-        }
-        serde_json::from_slice(&bytes)
-            .map(ApiJson)
-            .map_err(|e| ApiError::bad_request(format!("The request body is not valid: {e}.")))
+        json_body(&bytes).map(ApiJson)
     }
+}
+
+/// Reads a JSON request body as [`ApiJson`] does once the content type is checked: an empty
+/// body or one that does not deserialise into `T` is a 400 that says what is wrong.
+pub fn json_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.is_empty() {
+        return Err(ApiError::bad_request("A JSON request body is required."));
+    }
+    serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::bad_request(format!("The request body is not valid: {e}.")))
 }
 
 /// The raw query string as a map (last value wins).

@@ -163,6 +163,30 @@ pub fn refresh_after(lifetime: u64) -> u64 {
     lifetime.saturating_mul(4) / 5
 }
 
+/// The access token and its lifetime in seconds (300 when the answer states none) in a token
+/// endpoint's answer.
+pub fn token_answer(body: &Value) -> Result<(String, u64), CallError> {
+    let token = body
+        .get("access_token")
+        .and_then(Value::as_str)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| CallError::Protocol("the token endpoint sent no access_token".into()))?
+        .to_owned();
+    let lifetime = body
+        .get("expires_in")
+        .and_then(|v| {
+            v.as_u64()
+                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+        })
+        .unwrap_or(300);
+    Ok((token, lifetime))
+}
+
+/// When a token fetched at `now` that lives `lifetime` seconds is fetched again.
+pub fn refresh_instant(now: Instant, lifetime: u64) -> Instant {
+    now + Duration::from_secs(refresh_after(lifetime))
+}
+
 struct Cached {
     token: String,
     refresh_after: Instant,
@@ -243,20 +267,7 @@ impl TokenCache {
             },
             other => other,
         })?;
-        let body = reply.json("the token endpoint")?;
-        let token = body
-            .get("access_token")
-            .and_then(Value::as_str)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| CallError::Protocol("the token endpoint sent no access_token".into()))?
-            .to_owned();
-        let lifetime = body
-            .get("expires_in")
-            .and_then(|v| {
-                v.as_u64()
-                    .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-            })
-            .unwrap_or(300);
+        let (token, lifetime) = token_answer(&reply.json("the token endpoint")?)?;
         crate::failpoint::hit(crate::failpoint::TOKEN_FETCHED);
 
         self.tokens
@@ -266,7 +277,7 @@ impl TokenCache {
                 key,
                 Cached {
                     token: token.clone(),
-                    refresh_after: Instant::now() + Duration::from_secs(refresh_after(lifetime)),
+                    refresh_after: refresh_instant(Instant::now(), lifetime),
                 },
             );
         Ok(token)

@@ -147,6 +147,12 @@ fn fill_text(s: &str, values: &[(&str, String)], encode: bool) -> String {
     out
 }
 
+/// A generic desk's field (`read_field`), unless it is empty: an empty ticket id could never be
+/// looked up again, and an empty status says nothing.
+fn non_empty_field(doc: &Value, at: &str) -> Option<String> {
+    read_field(doc, at).filter(|v| !v.is_empty())
+}
+
 fn truncate(s: &str, max: usize) -> String {
     s.chars().take(max).collect()
 }
@@ -214,17 +220,13 @@ impl Link {
         match self.flavor {
             Flavor::ServiceNow => {
                 let table = self.attr("ticketType").unwrap_or_else(|| "incident".into());
-                let status_field = self.attr("statusField").unwrap_or_else(|| "state".into());
                 let mut url = url::Url::parse(&format!("{}/api/now/table/{table}", self.base()))
                     .map_err(|e| CallError::Protocol(format!("attributes.url: {e}")))?;
                 url.query_pairs_mut()
                     .append_pair("sysparm_query", &format!("correlation_id={correlation_id}"))
                     .append_pair("sysparm_limit", "1");
                 let r = self.call(ctx, Method::GET, url.into(), None, &[]).await?;
-                let body = r.json("ServiceNow")?;
-                Ok(body
-                    .pointer("/result/0")
-                    .and_then(|rec| self.servicenow_ticket(rec, &status_field)))
+                Ok(self.found_ticket(&r.json("ServiceNow")?))
             }
             Flavor::Jira => {
                 let mut url = url::Url::parse(&format!("{}/rest/api/3/search/jql", self.base()))
@@ -233,8 +235,7 @@ impl Link {
                     .append_pair("jql", &format!("labels = \"{correlation_id}\""))
                     .append_pair("fields", "status");
                 let r = self.call(ctx, Method::GET, url.into(), None, &[]).await?;
-                let body = r.json("Jira")?;
-                Ok(body.pointer("/issues/0").and_then(jira_ticket))
+                Ok(self.found_ticket(&r.json("Jira")?))
             }
             Flavor::Generic => {
                 let Some(req) = self.attrs.get("lookupRequest").cloned() else {
@@ -246,14 +247,82 @@ impl Link {
                     Err(e) if e.status() == Some(404) => return Ok(None),
                     Err(e) => return Err(e),
                 };
+                Ok(self.found_ticket(&body))
+            }
+        }
+    }
+
+    /// The ticket in the desk's answer to a [`Link::find`] lookup, if it holds one.
+    pub fn found_ticket(&self, body: &Value) -> Option<DeskTicket> {
+        match self.flavor {
+            Flavor::ServiceNow => {
+                let status_field = self.attr("statusField").unwrap_or_else(|| "state".into());
+                body.pointer("/result/0")
+                    .and_then(|rec| self.servicenow_ticket(rec, &status_field))
+            }
+            Flavor::Jira => body.pointer("/issues/0").and_then(jira_ticket),
+            Flavor::Generic => {
                 let pointer = self
                     .attr("lookupIdPointer")
                     .unwrap_or_else(|| "/items/0/id".into());
-                Ok(text(body.pointer(&pointer)).map(|id| DeskTicket {
+                text(body.pointer(&pointer)).map(|id| DeskTicket {
                     id,
                     number: None,
                     status: None,
-                }))
+                })
+            }
+        }
+    }
+
+    /// The ticket in the desk's answer to a [`Link::create`]; an answer without a ticket id is a
+    /// protocol error.
+    pub fn created_ticket(&self, body: &Value) -> Result<DeskTicket, CallError> {
+        match self.flavor {
+            Flavor::ServiceNow => {
+                let status_field = self.attr("statusField").unwrap_or_else(|| "state".into());
+                body.get("result")
+                    .and_then(|rec| self.servicenow_ticket(rec, &status_field))
+                    .ok_or_else(|| {
+                        CallError::Protocol("ServiceNow's answer holds no result.sys_id".into())
+                    })
+            }
+            Flavor::Jira => Ok(DeskTicket {
+                id: text(body.get("id"))
+                    .ok_or_else(|| CallError::Protocol("Jira's answer holds no id".into()))?,
+                number: text(body.get("key")),
+                status: None,
+            }),
+            Flavor::Generic => {
+                let id_at = self.attr("ticketIdPointer").unwrap_or_else(|| "/id".into());
+                let status_at = self
+                    .attr("statusPointer")
+                    .unwrap_or_else(|| "/status".into());
+                Ok(DeskTicket {
+                    id: non_empty_field(body, &id_at).ok_or_else(|| {
+                        CallError::Protocol(format!(
+                            "the desk's answer holds no ticket id at {id_at}"
+                        ))
+                    })?,
+                    number: None,
+                    status: non_empty_field(body, &status_at),
+                })
+            }
+        }
+    }
+
+    /// The status in the desk's answer to a [`Link::status`] call, if it holds one.
+    pub fn status_in(&self, body: &Value) -> Option<String> {
+        match self.flavor {
+            Flavor::ServiceNow => {
+                let field = self.attr("statusField").unwrap_or_else(|| "state".into());
+                text(body.pointer(&format!("/result/{field}")))
+            }
+            Flavor::Jira => text(body.pointer("/fields/status/name")),
+            Flavor::Generic => {
+                let at = self
+                    .attr("statusPointer")
+                    .unwrap_or_else(|| "/status".into());
+                non_empty_field(body, &at)
             }
         }
     }
@@ -318,7 +387,6 @@ impl Link {
         match self.flavor {
             Flavor::ServiceNow => {
                 let table = self.attr("ticketType").unwrap_or_else(|| "incident".into());
-                let status_field = self.attr("statusField").unwrap_or_else(|| "state".into());
                 let mut body = json!({
                     "short_description": truncate(&t.summary, 160),
                     "description": t.description,
@@ -332,12 +400,7 @@ impl Link {
                 merge(obj, &t.mapped);
                 let url = format!("{}/api/now/table/{table}", self.base());
                 let r = self.call(ctx, Method::POST, url, Some(body), &[]).await?;
-                let body = r.json("ServiceNow")?;
-                body.get("result")
-                    .and_then(|rec| self.servicenow_ticket(rec, &status_field))
-                    .ok_or_else(|| {
-                        CallError::Protocol("ServiceNow's answer holds no result.sys_id".into())
-                    })
+                self.created_ticket(&r.json("ServiceNow")?)
             }
             Flavor::Jira => {
                 let mut body = json!({"fields": {
@@ -352,13 +415,7 @@ impl Link {
                 merge(body.as_object_mut().expect("an object"), &t.mapped);
                 let url = format!("{}/rest/api/3/issue", self.base());
                 let r = self.call(ctx, Method::POST, url, Some(body), &[]).await?;
-                let body = r.json("Jira")?;
-                Ok(DeskTicket {
-                    id: text(body.get("id"))
-                        .ok_or_else(|| CallError::Protocol("Jira's answer holds no id".into()))?,
-                    number: text(body.get("key")),
-                    status: None,
-                })
+                self.created_ticket(&r.json("Jira")?)
             }
             Flavor::Generic => {
                 let req = self
@@ -373,20 +430,7 @@ impl Link {
                 let r = self
                     .generic(ctx, &req, &values, Some((&t.mapped, &t.correlation_id)))
                     .await?;
-                let body = r.json("the desk")?;
-                let id_at = self.attr("ticketIdPointer").unwrap_or_else(|| "/id".into());
-                let status_at = self
-                    .attr("statusPointer")
-                    .unwrap_or_else(|| "/status".into());
-                Ok(DeskTicket {
-                    id: read_field(&body, &id_at).ok_or_else(|| {
-                        CallError::Protocol(format!(
-                            "the desk's answer holds no ticket id at {id_at}"
-                        ))
-                    })?,
-                    number: None,
-                    status: read_field(&body, &status_at),
-                })
+                self.created_ticket(&r.json("the desk")?)
             }
         }
     }
@@ -406,7 +450,7 @@ impl Link {
                 self.call(ctx, Method::GET, url, None, &[])
                     .await
                     .and_then(|r| r.json("ServiceNow"))
-                    .map(|b| text(b.pointer(&format!("/result/{field}"))))
+                    .map(|b| self.status_in(&b))
             }
             Flavor::Jira => {
                 let id: String = url::form_urlencoded::byte_serialize(desk_id.as_bytes()).collect();
@@ -414,7 +458,7 @@ impl Link {
                 self.call(ctx, Method::GET, url, None, &[])
                     .await
                     .and_then(|r| r.json("Jira"))
-                    .map(|b| text(b.pointer("/fields/status/name")))
+                    .map(|b| self.status_in(&b))
             }
             Flavor::Generic => {
                 let req = self
@@ -422,13 +466,10 @@ impl Link {
                     .get("statusRequest")
                     .cloned()
                     .unwrap_or(Value::Null);
-                let at = self
-                    .attr("statusPointer")
-                    .unwrap_or_else(|| "/status".into());
                 self.generic(ctx, &req, &[("ticketId", desk_id.to_owned())], None)
                     .await
                     .and_then(|r| r.json("the desk"))
-                    .map(|b| read_field(&b, &at))
+                    .map(|b| self.status_in(&b))
             }
         };
         match found {
@@ -507,7 +548,46 @@ pub fn webhook_status(link: &Link, payload: &Value) -> Option<String> {
             .or_else(|| text(payload.get("status")))
             .or_else(|| {
                 link.attr("statusPointer")
-                    .and_then(|p| read_field(payload, &p))
+                    .and_then(|p| non_empty_field(payload, &p))
             }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn generic(attrs: Value) -> Link {
+        Link {
+            id: "sdim".into(),
+            flavor: Flavor::Generic,
+            attrs: attrs.as_object().cloned().unwrap_or_default(),
+            auth: Auth::None,
+        }
+    }
+
+    #[test]
+    fn a_generic_answer_with_an_empty_ticket_id_or_status_holds_none() {
+        let link = generic(json!({"statusPointer": "/state"}));
+        assert!(link.created_ticket(&json!({"id": ""})).is_err());
+        let t = link
+            .created_ticket(&json!({"id": "T-1", "state": ""}))
+            .unwrap();
+        assert_eq!((t.id.as_str(), t.status), ("T-1", None));
+        assert_eq!(link.status_in(&json!({"state": ""})), None);
+        assert_eq!(
+            link.status_in(&json!({"state": "closed"})).as_deref(),
+            Some("closed")
+        );
+        assert_eq!(webhook_status(&link, &json!({"state": ""})), None);
+        let by_id = generic(json!({"ticketIdPointer": "data.id"}));
+        assert!(by_id.created_ticket(&json!({"data": {"id": ""}})).is_err());
+        assert_eq!(
+            by_id
+                .created_ticket(&json!({"data": {"id": 7}}))
+                .unwrap()
+                .id,
+            "7"
+        );
     }
 }

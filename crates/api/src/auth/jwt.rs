@@ -14,7 +14,7 @@ use sha2::Sha256;
 /// Seconds of clock skew tolerated on `exp` and `nbf`.
 pub const LEEWAY_SECONDS: i64 = 30;
 /// The longest token we read, in bytes.
-const MAX_TOKEN_LEN: usize = 8 * 1024;
+pub const MAX_TOKEN_LEN: usize = 8 * 1024;
 
 /// The claims of a Gatehouse token (SailPoint's names).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -181,7 +181,7 @@ struct CommentDto {
 }
 
 /// Reads an optional `CommentDto` body (`required`: a missing body is a 400).
-fn comment_body(body: &Bytes, required: bool) -> Result<Option<String>, ApiError> {
+pub fn comment_body(body: &Bytes, required: bool) -> Result<Option<String>, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         if required {
             return Err(ApiError::bad_request(
@@ -252,6 +252,16 @@ pub struct ForwardApprovalDto {
     pub comment: Option<String>,
 }
 
+impl ForwardApprovalDto {
+    /// The new owner and the comment, both required, non-blank and at most 255 characters.
+    pub fn fields(self) -> Result<(String, String), ApiError> {
+        Ok((
+            bounded(self.new_owner_id, "newOwnerId")?,
+            bounded(self.comment, "comment")?,
+        ))
+    }
+}
+
 fn bounded(value: Option<String>, field: &str) -> Result<String, ApiError> {
     match value {
         Some(v) if !v.trim().is_empty() && v.chars().count() <= 255 => Ok(v),
@@ -270,8 +280,7 @@ pub async fn forward_access_request(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ForwardApprovalDto>,
 ) -> Result<Response, ApiError> {
-    let target = bounded(body.new_owner_id, "newOwnerId")?;
-    let comment = bounded(body.comment, "comment")?;
+    let (target, comment) = body.fields()?;
     forward(&state, &caller, &id, target, comment, true).await?;
     Ok(accepted())
 }

@@ -140,6 +140,24 @@ fn item(
     })
 }
 
+/// Reads a `createAccessRequest` body (already parsed as JSON) and checks its shape: the
+/// [`NewRequest`] `requester` submits at `now`, or the 400 the handler answers.
+pub fn submission(
+    raw: Value,
+    requester: &str,
+    is_admin: bool,
+    now: Timestamp,
+) -> Result<NewRequest, ApiError> {
+    if !raw.is_object() {
+        return Err(ApiError::bad_request(
+            "The request body must be a JSON object.",
+        ));
+    }
+    let body: AccessRequest = serde_json::from_value(raw)
+        .map_err(|e| ApiError::bad_request(format!("The request body is not valid: {e}.")))?;
+    new_request(&body, requester, is_admin, now)
+}
+
 /// Checks the shape of `body` and turns it into a [`NewRequest`] for `requester`.
 fn new_request(
     body: &AccessRequest,
@@ -394,15 +412,8 @@ pub async fn create_access_request(
             return replay(r, &fingerprint, k);
         }
     }
-    if !raw.is_object() {
-        return Err(ApiError::bad_request(
-            "The request body must be a JSON object.",
-        ));
-    }
-    let body: AccessRequest = serde_json::from_value(raw)
-        .map_err(|e| ApiError::bad_request(format!("The request body is not valid: {e}.")))?;
     let now = state.clock().now();
-    let req = new_request(&body, &requester, caller.is_admin(), now)?;
+    let req = submission(raw, &requester, caller.is_admin(), now)?;
     let stored_key = key
         .clone()
         .map(|k| (k, caller_key.clone(), fingerprint.clone()));

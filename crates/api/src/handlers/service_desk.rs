@@ -98,7 +98,7 @@ fn refused(r: Refusal, name: &str) -> ApiError {
 /// The integration `draft` describes, replacing `current` (absent on create): attributes checked
 /// against the template, new credentials sealed, credentials sent as the mask kept. The installed
 /// integration API builds through it too, so both APIs check and seal alike.
-pub(crate) fn build(
+pub fn build(
     key: &SealKey,
     net: NetPolicy,
     tenant: &str,

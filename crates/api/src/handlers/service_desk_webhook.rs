@@ -10,6 +10,8 @@
 //! protocol's status field and the integration's `statusMap`. Committed completes the item,
 //! Failed fails it; a repeated delivery changes nothing the second time.
 
+use crate::auth::bearer_token;
+use crate::auth::jwt::Signer;
 use crate::error::ApiError;
 use crate::AppState;
 use axum::body::Bytes;
@@ -46,21 +48,16 @@ fn job_error(e: JobError) -> ApiError {
     ApiError::Internal(e.to_string())
 }
 
-/// Checks the bearer credential of an inbound call against the integration's inbound auth.
-fn check_credential(
-    state: &AppState,
+/// Checks the bearer credential of an inbound call against the integration's inbound auth:
+/// OAUTH2 access tokens are verified by `signer` at wall-clock second `now`.
+pub fn check_credential(
+    signer: &Signer,
+    now: i64,
     tenant: &str,
     auth: &InboundAuth,
     headers: &HeaderMap,
 ) -> Result<(), ApiError> {
-    let presented = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
+    let presented = bearer_token(headers)
         .filter(|t| !t.is_empty())
         .ok_or_else(unauthorized)?;
     match auth {
@@ -72,13 +69,10 @@ fn check_credential(
                 Err(unauthorized())
             }
         }
-        InboundAuth::OAuth2 { client_id } => {
-            let now = SystemClock.now().unix_seconds();
-            match state.signer().verify(presented, now, "access") {
-                Ok(c) if c.client_id == *client_id && c.tenant_id == tenant => Ok(()),
-                _ => Err(unauthorized()),
-            }
-        }
+        InboundAuth::OAuth2 { client_id } => match signer.verify(presented, now, "access") {
+            Ok(c) if c.client_id == *client_id && c.tenant_id == tenant => Ok(()),
+            _ => Err(unauthorized()),
+        },
     }
 }
 
@@ -95,7 +89,8 @@ pub async fn receive_service_desk_webhook(
         .read(move |c| installed_integrations::inbound(c, &t, &i))
         .await?
         .ok_or_else(not_found)?;
-    check_credential(&state, &tenant, &inbound.auth, &headers)?;
+    let now = SystemClock.now().unix_seconds();
+    check_credential(state.signer(), now, &tenant, &inbound.auth, &headers)?;
     let payload: Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("The webhook body is not JSON: {e}")))?;
     if !payload.is_object() {
@@ -176,4 +171,51 @@ pub async fn receive_service_desk_webhook(
         changed
     };
     Ok(reply(changed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(authorization: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(
+            axum::http::header::AUTHORIZATION,
+            HeaderValue::from_str(authorization).unwrap(),
+        );
+        h
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_read_in_any_letter_case_as_the_api_reads_it() {
+        let signer = Signer::new("k".into(), b"key".to_vec());
+        let auth = InboundAuth::Webhook {
+            token_hash: installed_integrations::token_hash("whk-token"),
+        };
+        for ok in [
+            "Bearer whk-token",
+            "bearer whk-token",
+            "BEARER whk-token",
+            "bEaReR  whk-token ",
+        ] {
+            assert!(
+                check_credential(&signer, 0, "t", &auth, &headers(ok)).is_ok(),
+                "{ok}"
+            );
+        }
+        for refused in [
+            "Bearer other",
+            "Basic whk-token",
+            "Bearer",
+            "Bearer ",
+            "whk-token",
+        ] {
+            assert!(
+                check_credential(&signer, 0, "t", &auth, &headers(refused)).is_err(),
+                "{refused}"
+            );
+        }
+        assert!(check_credential(&signer, 0, "t", &auth, &HeaderMap::new()).is_err());
+    }
 }

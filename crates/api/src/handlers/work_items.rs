@@ -395,6 +395,21 @@ pub struct WorkItemForward {
     pub send_notifications: Option<bool>,
 }
 
+impl WorkItemForward {
+    /// The new owner and the comment (both required and non-blank) and whether to notify.
+    pub fn fields(self) -> Result<(String, String, bool), ApiError> {
+        let target = self
+            .target_owner_id
+            .filter(|t| !t.trim().is_empty())
+            .ok_or_else(|| ApiError::missing("targetOwnerId"))?;
+        let comment = self
+            .comment
+            .filter(|t| !t.trim().is_empty())
+            .ok_or_else(|| ApiError::missing("comment"))?;
+        Ok((target, comment, self.send_notifications.unwrap_or(true)))
+    }
+}
+
 /// Forwards approval `id` to `target` as the caller, in one write.
 pub(crate) async fn forward(
     state: &AppState,
@@ -426,22 +441,7 @@ pub async fn forward_work_item(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<WorkItemForward>,
 ) -> Result<StatusCode, ApiError> {
-    let target = body
-        .target_owner_id
-        .filter(|t| !t.trim().is_empty())
-        .ok_or_else(|| ApiError::missing("targetOwnerId"))?;
-    let comment = body
-        .comment
-        .filter(|t| !t.trim().is_empty())
-        .ok_or_else(|| ApiError::missing("comment"))?;
-    forward(
-        &state,
-        &caller,
-        &id,
-        target,
-        comment,
-        body.send_notifications.unwrap_or(true),
-    )
-    .await?;
+    let (target, comment, notify) = body.fields()?;
+    forward(&state, &caller, &id, target, comment, notify).await?;
     Ok(StatusCode::OK)
 }
