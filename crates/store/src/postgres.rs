@@ -258,6 +258,16 @@ impl PgBackend {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
+        // Statements stay prepared per connection, and PostgreSQL would switch a prepared
+        // statement to a generic plan after five runs, made once and kept: a plan chosen while
+        // a table was empty (a sequential scan) stayed in use as the table grew, and point
+        // lookups of tickets took 90 ms by the end of a 10,000-request run. Every run is planned
+        // with its values instead; the parse and the round trip of a prepare are still saved.
+        let options = match config.get_options() {
+            Some(o) if !o.is_empty() => format!("{o} -c plan_cache_mode=force_custom_plan"),
+            _ => "-c plan_cache_mode=force_custom_plan".to_owned(),
+        };
+        config.options(&options);
         let manager = SessionManager(PostgresConnectionManager::new(config, NoTls));
         let pool = r2d2::Pool::builder()
             .max_size(pool_size)

@@ -194,8 +194,9 @@ async fn an_outage_is_unavailable_within_two_seconds_and_passes_by_itself() {
 }
 
 /// Each pooled connection prepares a statement once and keeps it (issue: a prepare per call cost
-/// a round trip and the server's parse and plan on every query); a plan made stale by a schema
-/// change fails once and is prepared again.
+/// a round trip and the server's parse and plan on every query), plans it with its values on
+/// every run (a generic plan made while a table was empty stayed a sequential scan as it grew),
+/// and a plan made stale by a schema change fails once and is prepared again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn statements_are_prepared_once_per_connection() {
     let Some(url) = admin_url() else {
@@ -237,6 +238,14 @@ async fn statements_are_prepared_once_per_connection() {
     assert_eq!(
         prepared, 1,
         "the probe is prepared once on the one connection"
+    );
+    let mode = store
+        .read(|c| c.query_one("show plan_cache_mode", &[])?.text(0))
+        .await
+        .unwrap();
+    assert_eq!(
+        mode, "force_custom_plan",
+        "kept statements are planned with their values on every run, never with a generic plan"
     );
 
     // A schema change that alters a cached statement's result: one failure, then a fresh plan.
