@@ -9,18 +9,4 @@
 # Knobs: DUR1_RATE, DUR1_SECONDS, DUR1_KILL_EVERY_MS, DUR1_SYNC (full|normal), DUR1_DRAIN_SECONDS,
 # DUR1_MAX_LOAD_SECONDS,
 # PROFILE (dev|release; default dev, which needs no separate build).
-set -euo pipefail
-cd "$(dirname "$0")/.."
-profile=()
-[[ "${PROFILE:-dev}" == release ]] && profile=(--release)
-log=$(mktemp)
-set +e
-cargo test "${profile[@]}" -p gatehouse --test dur1 -- --ignored --nocapture 2>&1 | tee "$log"
-rc=${PIPESTATUS[0]}
-set -e
-line=$(grep -o 'DUR-1 RESULT .*' "$log" | tail -1 || true)
-if [[ -n "$line" ]]; then
-    echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) profile=${PROFILE:-dev} pass=$([[ $rc == 0 ]] && echo yes || echo no) ${line#DUR-1 RESULT }" >> reliability/results.txt
-fi
-rm -f "$log"
-exit "$rc"
+exec "$(dirname "$0")/run-ignored.sh" dur1 DUR-1

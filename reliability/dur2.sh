@@ -10,18 +10,4 @@
 # postgres://postgres@127.0.0.1:5432/postgres); a database of the run's own is created and dropped.
 # Knobs: DUR2_RATE, DUR2_SECONDS, DUR2_KILL_EVERY_MS, DUR2_DRAIN_SECONDS, DUR2_MAX_LOAD_SECONDS,
 # PROFILE (dev|release; default dev, which needs no separate build).
-set -euo pipefail
-cd "$(dirname "$0")/.."
-profile=()
-[[ "${PROFILE:-dev}" == release ]] && profile=(--release)
-log=$(mktemp)
-set +e
-cargo test "${profile[@]}" -p gatehouse --test dur2 -- --ignored --nocapture 2>&1 | tee "$log"
-rc=${PIPESTATUS[0]}
-set -e
-line=$(grep -o 'DUR-2 RESULT .*' "$log" | tail -1 || true)
-if [[ -n "$line" ]]; then
-    echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) profile=${PROFILE:-dev} pass=$([[ $rc == 0 ]] && echo yes || echo no) ${line#DUR-2 RESULT }" >> reliability/results.txt
-fi
-rm -f "$log"
-exit "$rc"
+exec "$(dirname "$0")/run-ignored.sh" dur2 DUR-2

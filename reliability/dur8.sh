@@ -10,18 +10,4 @@
 # server itself is not stopped. A database of the run's own is created and dropped.
 # Knobs: DUR8_RATE, DUR8_SECONDS, DUR8_CUT_AT, DUR8_OUTAGE, DUR8_DRAIN_SECONDS,
 # PROFILE (dev|release; default dev, which needs no separate build).
-set -euo pipefail
-cd "$(dirname "$0")/.."
-profile=()
-[[ "${PROFILE:-dev}" == release ]] && profile=(--release)
-log=$(mktemp)
-set +e
-cargo test "${profile[@]}" -p gatehouse --test dur8 -- --ignored --nocapture 2>&1 | tee "$log"
-rc=${PIPESTATUS[0]}
-set -e
-line=$(grep -o 'DUR-8 RESULT .*' "$log" | tail -1 || true)
-if [[ -n "$line" ]]; then
-    echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) profile=${PROFILE:-dev} pass=$([[ $rc == 0 ]] && echo yes || echo no) ${line#DUR-8 RESULT }" >> reliability/results.txt
-fi
-rm -f "$log"
-exit "$rc"
+exec "$(dirname "$0")/run-ignored.sh" dur8 DUR-8
