@@ -35,6 +35,25 @@ fn admin(url: &str, sql: &str) {
     .unwrap();
 }
 
+/// A new database `{prefix}_{process id}` and a store on it with `pool_size` connections.
+async fn fresh_store(url: &str, prefix: &str, pool_size: u32) -> (Store, String) {
+    let db = format!("{prefix}_{}", std::process::id());
+    admin(
+        url,
+        &format!("drop database if exists {db}; create database {db}"),
+    );
+    let store = Store::open(
+        StoreConfig::Postgres {
+            url: with_database(url, &db),
+            pool_size,
+        },
+        0,
+    )
+    .await
+    .unwrap();
+    (store, db)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn conformance_suite_passes_on_postgres() {
     let Some(url) = admin_url() else {
@@ -111,20 +130,7 @@ async fn an_outage_is_unavailable_within_two_seconds_and_passes_by_itself() {
         eprintln!("PostgreSQL check skipped: GATEHOUSE_TEST_PG_URL is not set");
         return;
     };
-    let db = format!("gatehouse_outage_{}", std::process::id());
-    admin(
-        &url,
-        &format!("drop database if exists {db}; create database {db}"),
-    );
-    let store = Store::open(
-        StoreConfig::Postgres {
-            url: with_database(&url, &db),
-            pool_size: 4,
-        },
-        0,
-    )
-    .await
-    .unwrap();
+    let (store, db) = fresh_store(&url, "gatehouse_outage", 4).await;
     let insert = || async {
         store
             .write(|c| c.execute("insert into probe (n) values (1)", &[]))
@@ -203,20 +209,7 @@ async fn statements_are_prepared_once_per_connection() {
         eprintln!("PostgreSQL check skipped: GATEHOUSE_TEST_PG_URL is not set");
         return;
     };
-    let db = format!("gatehouse_stmts_{}", std::process::id());
-    admin(
-        &url,
-        &format!("drop database if exists {db}; create database {db}"),
-    );
-    let store = Store::open(
-        StoreConfig::Postgres {
-            url: with_database(&url, &db),
-            pool_size: 1,
-        },
-        0,
-    )
-    .await
-    .unwrap();
+    let (store, db) = fresh_store(&url, "gatehouse_stmts", 1).await;
     const PROBE: &str = "select $1::text || 'x' as echoed";
     for i in 0..20 {
         let got = store
