@@ -61,7 +61,9 @@ else
 fi
 
 step "conformance: the release binary, SailPoint's Python SDK and schemathesis"
-ensure "python3 -m venv --help" python3-venv
+# Debian's python3 has the venv module without ensurepip, so `venv --help` passes while creating
+# one fails: check for what venv creation needs.
+ensure "python3 -c 'import ensurepip, venv'" python3-venv
 cargo build --release -p gatehouse
 tests/conformance/run.sh
 
