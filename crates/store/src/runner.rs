@@ -124,7 +124,8 @@ impl Runner {
     pub async fn run_due(&self) -> Result<usize, StoreError> {
         let claimed = self.claim_due(self.slots()).await?;
         let n = claimed.len();
-        let mut batch = self.spawn(claimed);
+        let mut batch = JoinSet::new();
+        self.spawn_into(&mut batch, claimed);
         while let Some(done) = batch.join_next().await {
             Self::log_outcome(done);
         }
@@ -150,13 +151,12 @@ impl Runner {
         usize::try_from(self.config.concurrency.max(1)).unwrap_or(1)
     }
 
-    fn spawn(&self, claimed: Vec<Job>) -> JoinSet<(i64, Result<(), StoreError>)> {
-        let mut set = JoinSet::new();
+    /// Runs each of `claimed` as a task of `set`, which answers with the job's id.
+    fn spawn_into(&self, set: &mut JoinSet<(i64, Result<(), StoreError>)>, claimed: Vec<Job>) {
         for job in claimed {
             let this = self.clone();
             set.spawn(async move { (job.id, this.run_one(job).await) });
         }
-        set
     }
 
     fn log_outcome(done: Result<(i64, Result<(), StoreError>), tokio::task::JoinError>) {
@@ -229,11 +229,8 @@ impl Runner {
             if free >= refill_at || batch.is_empty() {
                 match self.claim_due(free).await {
                     Ok(claimed) if !claimed.is_empty() => {
-                        for job in claimed {
-                            running.insert(job.id);
-                            let this = self.clone();
-                            batch.spawn(async move { (job.id, this.run_one(job).await) });
-                        }
+                        running.extend(claimed.iter().map(|j| j.id));
+                        self.spawn_into(&mut batch, claimed);
                         continue;
                     }
                     Ok(_) => {}
