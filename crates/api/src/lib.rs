@@ -107,7 +107,10 @@ impl AppState {
             store.clone(),
             clock.clone(),
             handlers,
-            RunnerConfig::new(format!("worker-{}", auth::secrets::new_id())),
+            RunnerConfig {
+                lease_ms: i64::try_from(config.desk.lease.as_millis()).unwrap_or(i64::MAX),
+                ..RunnerConfig::new(format!("worker-{}", auth::secrets::new_id()))
+            },
         );
         Self(Arc::new(Inner {
             runner,

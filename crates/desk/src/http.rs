@@ -25,6 +25,10 @@ pub struct DeskConfig {
     pub max_response_bytes: usize,
     /// Calls in flight to one service-desk integration at once.
     pub per_link_concurrency: usize,
+    /// How long a job's lease lasts (the runner's lease). A ticket job renews it before a desk
+    /// call that could otherwise outlive it, so that no other worker takes the job while the
+    /// call is in flight.
+    pub lease: Duration,
 }
 
 impl Default for DeskConfig {
@@ -34,6 +38,7 @@ impl Default for DeskConfig {
             total_timeout: Duration::from_secs(30),
             max_response_bytes: 1024 * 1024,
             per_link_concurrency: 4,
+            lease: Duration::from_secs(60),
         }
     }
 }

@@ -27,7 +27,7 @@ use gatehouse_domain::service_desk::mapping::{
 use gatehouse_domain::service_desk::{seal_context, SEAL_PURPOSE};
 use gatehouse_domain::{Clock, Timestamp};
 use gatehouse_store::access_requests::{kinds, AccessRequest};
-use gatehouse_store::jobs::Job;
+use gatehouse_store::jobs::{self, Job};
 use gatehouse_store::runner::{JobError, JobFuture, JobHandler};
 use gatehouse_store::task_status::{self, Report};
 use gatehouse_store::tickets::{self, Follow, Opened, Phase};
@@ -143,6 +143,34 @@ impl Desks {
             .clone()
     }
 
+    /// How long a renewed lease lasts, in milliseconds.
+    fn lease_ms(&self) -> i64 {
+        i64::try_from(self.http.config().lease.as_millis()).unwrap_or(i64::MAX)
+    }
+
+    /// Makes sure this worker will hold `lease` for the whole of a desk call about to be made:
+    /// when less than the call's timeout (plus a margin) is left of it, the lease is renewed in
+    /// the store. [`JobError::LeaseLost`] when another worker has taken the job meanwhile; the
+    /// call must not be made then.
+    async fn keep_lease(&self, lease: &mut Lease) -> Result<(), JobError> {
+        let now = self.clock.now();
+        let needed = self.http.config().total_timeout + LEASE_MARGIN;
+        let needed_ms = i64::try_from(needed.as_millis()).unwrap_or(i64::MAX);
+        if lease
+            .until
+            .is_none_or(|until| now.plus_millis(needed_ms) < until)
+        {
+            return Ok(());
+        }
+        let renewal = lease.renewal(now, self.lease_ms());
+        let until = renewal.until;
+        if !self.store.write(move |c| renewal.apply(c)).await? {
+            return Err(JobError::LeaseLost);
+        }
+        lease.renewed(until);
+        Ok(())
+    }
+
     /// Loads integration `id` with its credentials opened. `Ok(None)`: it no longer exists.
     pub async fn load(&self, tenant_id: &str, id: &str) -> Result<Option<Loaded>, JobError> {
         let (t, i) = (tenant_id.to_owned(), id.to_owned());
@@ -232,22 +260,30 @@ impl Desks {
     async fn open_ticket(&self, job: &Job, tenant: String, id: String) -> Result<(), JobError> {
         failpoint::hit(failpoint::CLAIMED);
         let now = self.clock.now();
+        let mut lease = Lease::of(job);
+        let renewal = lease.renewal(now, self.lease_ms());
+        let until = renewal.until;
         let (t, i) = (tenant.clone(), id.clone());
-        // A first attempt is counted in the write that begins it (one commit less per ticket);
-        // a later one only once the lookup below has not found the ticket.
-        let Some(work) = self
+        // The lease is renewed in the write that begins the attempt. A first attempt is counted
+        // in it too (one commit less per ticket); a later one only once the lookup below has not
+        // found the ticket.
+        let begun = self
             .store
             .write(move |c| {
+                if !renewal.apply(c)? {
+                    return Ok(None);
+                }
                 let work = tickets::begin(c, &t, &i, now)?;
                 if work.as_ref().is_some_and(|w| w.ticket.attempts == 0) {
                     tickets::attempt_started(c, &t, &i)?;
                 }
-                Ok(work)
+                Ok(Some(work))
             })
-            .await?
-        else {
+            .await?;
+        let Some(work) = begun.ok_or(JobError::LeaseLost)? else {
             return Ok(());
         };
+        lease.renewed(until);
         let integration = work.ticket.integration_id.clone();
         let Some(loaded) = self.load_or_fail(&tenant, &id, &integration).await? else {
             return Ok(());
@@ -258,19 +294,36 @@ impl Desks {
         let mut outcome = Ok(None);
         if work.ticket.attempts > 0 {
             let _permit = desk_permit(&pool).await?;
+            self.keep_lease(&mut lease).await?;
             outcome = loaded.link.find(ctx, &correlation).await;
         }
         if let Ok(None) = outcome {
             if work.ticket.attempts > 0 {
                 let (t, i) = (tenant.clone(), id.clone());
-                self.store
-                    .write(move |c| tickets::attempt_started(c, &t, &i))
+                let renewal = lease.renewal(self.clock.now(), self.lease_ms());
+                let until = renewal.until;
+                let held = self
+                    .store
+                    .write(move |c| {
+                        let held = renewal.apply(c)?;
+                        if held {
+                            tickets::attempt_started(c, &t, &i)?;
+                        }
+                        Ok(held)
+                    })
                     .await?;
+                if !held {
+                    return Err(JobError::LeaseLost);
+                }
+                lease.renewed(until);
             }
             let content = self
                 .content(&tenant, &work.request, &correlation, &loaded)
                 .await?;
             let permit = desk_permit(&pool).await?;
+            // The wait for the permit may have outlived the lease: a create made after another
+            // worker took the job (and, finding no ticket yet, opened one) would be a second one.
+            self.keep_lease(&mut lease).await?;
             outcome = loaded.link.create(ctx, &content).await.map(Some);
             drop(permit);
             if outcome.is_ok() {
@@ -637,6 +690,61 @@ impl Desks {
             .write(move |c| task_status::set_report(c, job_id, &report))
             .await?;
         Ok(())
+    }
+}
+
+/// How much of a lease must be left, beyond a desk call's timeout, for the call to be made
+/// without renewing it first.
+const LEASE_MARGIN: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The lease a ticket attempt runs under, as this worker last wrote it. A job run outside a
+/// runner (no worker) has none to keep.
+struct Lease {
+    job: i64,
+    worker: Option<String>,
+    until: Option<Timestamp>,
+}
+
+/// A renewal of a [`Lease`] to be applied in a write.
+struct Renewal {
+    job: i64,
+    worker: Option<String>,
+    until: Timestamp,
+}
+
+impl Lease {
+    fn of(job: &Job) -> Self {
+        Self {
+            job: job.id,
+            worker: job.worker.clone(),
+            until: job.leased_until,
+        }
+    }
+
+    /// The renewal of this lease to `now + lease_ms`.
+    fn renewal(&self, now: Timestamp, lease_ms: i64) -> Renewal {
+        Renewal {
+            job: self.job,
+            worker: self.worker.clone(),
+            until: now.plus_millis(lease_ms),
+        }
+    }
+
+    /// Notes that a renewal to `until` was applied.
+    fn renewed(&mut self, until: Timestamp) {
+        if self.worker.is_some() {
+            self.until = Some(until);
+        }
+    }
+}
+
+impl Renewal {
+    /// Extends the lease in the caller's transaction. False when it is no longer this worker's.
+    fn apply(&self, c: &mut dyn Conn) -> Result<bool, StoreError> {
+        match &self.worker {
+            Some(worker) => jobs::heartbeat(c, self.job, worker, self.until),
+            None => Ok(true),
+        }
     }
 }
 

@@ -28,6 +28,7 @@ fn client(allow_private: bool) -> Http {
             total_timeout: Duration::from_millis(800),
             max_response_bytes: 64 * 1024,
             per_link_concurrency: 2,
+            ..DeskConfig::default()
         },
     )
 }

@@ -94,10 +94,12 @@ pub struct Job {
     pub errors: Vec<String>,
     /// The worker holding its lease, while it runs.
     pub worker: Option<String>,
+    /// When that lease runs out (another worker may then take the job), while it runs.
+    pub leased_until: Option<Timestamp>,
 }
 
 const COLUMNS: &str =
-    "id, tenant_id, kind, args, state, attempt, max_attempts, scheduled_at, errors, locked_by";
+    "id, tenant_id, kind, args, state, attempt, max_attempts, scheduled_at, errors, locked_by, locked_until";
 
 fn job_of(r: &Row) -> Result<Job, StoreError> {
     Ok(Job {
@@ -111,6 +113,7 @@ fn job_of(r: &Row) -> Result<Job, StoreError> {
         scheduled_at: r.ts(7)?,
         errors: r.json(8)?,
         worker: r.opt_text(9)?,
+        leased_until: r.opt_ts(10)?,
     })
 }
 
@@ -200,7 +203,9 @@ pub fn claim(
     Ok(jobs)
 }
 
-/// Extends `worker`'s lease on job `id`. False when the lease was lost.
+/// Extends `worker`'s lease on job `id` to `until`. False (and no change) when the lease was lost:
+/// another worker took the job, or it ended. A lease that ran out but that no one took yet is
+/// still `worker`'s to extend: a claim and this update exclude each other row by row.
 pub fn heartbeat(
     c: &mut dyn Conn,
     id: i64,

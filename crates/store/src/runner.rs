@@ -31,6 +31,11 @@ pub enum JobError {
     /// A permanent fault: do not try again.
     #[error("{0}")]
     Fail(String),
+    /// The handler found that this worker no longer holds the job's lease (it ran out and another
+    /// worker took the job): the attempt stops without doing more, and the runner records nothing,
+    /// since the outcome is the new holder's to record.
+    #[error("the job's lease was taken by another worker")]
+    LeaseLost,
 }
 
 impl From<StoreError> for JobError {
@@ -180,6 +185,9 @@ impl Runner {
                     .write(move |c| jobs::complete(c, id, &worker, now))
                     .await?;
             }
+            Err(JobError::LeaseLost) => {
+                tracing::info!(job.id = id, job.kind = %kind, "job {id} ({kind}) attempt {attempt} stopped: its lease was taken by another worker");
+            }
             Err(err) => {
                 let delay = jobs::backoff_ms(
                     attempt,
@@ -192,7 +200,7 @@ impl Runner {
                     JobError::RetryAfter { after_ms, .. } => {
                         Retry::At(now.plus_millis(delay.max(*after_ms)))
                     }
-                    JobError::Fail(_) => Retry::Never,
+                    JobError::Fail(_) | JobError::LeaseLost => Retry::Never,
                 };
                 let message = err.to_string();
                 tracing::warn!(job.id = id, job.kind = %kind, job.attempt = attempt, "job {id} ({kind}) attempt {attempt} failed: {message}");

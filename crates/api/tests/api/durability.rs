@@ -1,17 +1,27 @@
 //! DUR-10 and DUR-11 (docs/RELIABILITY.md): one Idempotency-Key sent by 50 callers at once makes
 //! one request and 50 identical answers; a ticket that stays open is polled once per interval
 //! until the maximum days have passed (30 minutes and 2 days: exactly 96 polls), then expires.
+//! DUR-2 (two replicas): a worker whose lease another one took while it waited makes no call.
 
+use crate::approval_fixtures::{pending, request};
 use crate::approval_fixtures::{stored_request, world};
+use crate::catalog_fixtures::{entitlement, tenant};
 use crate::service_desk_tickets::{approved, desk_app, later, setup, ticket};
 use crate::support::*;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use gatehouse_api::auth::rate_limit::RateLimit;
+use gatehouse_api::ApiConfig;
+use gatehouse_desk::{DeskConfig, Desks};
+use gatehouse_domain::net_guard::NetPolicy;
 use gatehouse_store::access_requests::State;
-use gatehouse_store::tickets::Phase;
-use gatehouse_testdesk::Flavor;
+use gatehouse_store::runner::{Runner, RunnerConfig};
+use gatehouse_store::tickets::{self, Phase};
+use gatehouse_testdesk::{Fault, Flavor};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
 use tower::ServiceExt;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -96,4 +106,119 @@ async fn an_open_ticket_is_polled_96_times_in_two_days_then_expires() {
     let r = stored_request(&app, &id).await;
     assert_eq!(r.state, State::ProvisioningFailed);
     assert!(r.error_messages.unwrap().to_string().contains("expired"));
+}
+
+/// DUR-2: replica A claims two ticket jobs; the desk never answers A's first create, so A's
+/// second job waits for the integration's only permit. Meanwhile the clock moves past the lease
+/// and replica B takes both jobs and opens both tickets. When A's permit comes, A must find that
+/// its lease is gone and not create: a create made then is a second ticket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_whose_lease_was_taken_while_it_waited_for_the_desk_opens_no_second_ticket() {
+    let desk = DeskConfig {
+        connect_timeout: Duration::from_secs(1),
+        total_timeout: Duration::from_secs(2),
+        per_link_concurrency: 1,
+        ..DeskConfig::default()
+    };
+    let app = TestApp::with(ApiConfig {
+        rate_limit: RateLimit::Off,
+        net: NetPolicy {
+            allow_private: true,
+        },
+        desk,
+        ..ApiConfig::default()
+    })
+    .await;
+    let s = setup(&app, Flavor::ServiceNow).await;
+    let vault = entitlement(&app, &s.source, "Vault", "cn=vault").await;
+    let ids = [
+        request(
+            &app,
+            &s.w.rita.id,
+            &s.w.rita.id,
+            "ENTITLEMENT",
+            &s.w.staff,
+            None,
+        )
+        .await,
+        request(
+            &app,
+            &s.w.rita.id,
+            &s.w.rita.id,
+            "ENTITLEMENT",
+            &vault,
+            None,
+        )
+        .await,
+    ];
+    for id in &ids {
+        let p = pending(&app, id).await;
+        let path = format!("/v3/access-request-approvals/{}/approve", p.id);
+        let r = app
+            .call("POST", &path, Some(&s.w.olga.token), Some(json!({})))
+            .await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+    }
+    // The approvals' own jobs run; the two ticket jobs they queue wait for replica A.
+    let (store, clock) = (app.state.store().clone(), app.state.clock().clone());
+    let engine = Runner::new(
+        store.clone(),
+        clock.clone(),
+        gatehouse_store::access_requests::handlers::all(&store, &clock),
+        RunnerConfig::new("engine".into()),
+    );
+    while engine.run_due().await.unwrap() > 0 {}
+    s.desk.fail_next(1, Fault::Hang);
+    let a = {
+        let state = app.state.clone();
+        tokio::spawn(async move { state.runner().run_due().await.unwrap() })
+    };
+    // Both of A's attempts have begun (their ticket rows exist) and one create is at the desk.
+    let t = tenant(&app).await;
+    for _ in 0..500 {
+        let (t, ids) = (t.clone(), ids.clone());
+        let begun = app
+            .state
+            .store()
+            .read(move |c| {
+                Ok(ids
+                    .iter()
+                    .filter_map(|id| tickets::get(c, &t, id).transpose())
+                    .count())
+            })
+            .await
+            .unwrap();
+        if begun == 2 && s.desk.calls().iter().any(|c| c.method == "POST") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    app.state.virtual_clock().unwrap().advance(2 * 60_000);
+    let replica_b = {
+        let desks = Arc::new(Desks::new(
+            store.clone(),
+            clock.clone(),
+            app.state.master_key(),
+            app.state.config().net,
+            desk,
+        ));
+        Runner::new(
+            store,
+            clock,
+            gatehouse_desk::handlers(&desks),
+            RunnerConfig::new("worker-b".into()),
+        )
+    };
+    assert_eq!(replica_b.run_due().await.unwrap(), 2, "B takes both jobs");
+    assert_eq!(a.await.unwrap(), 2);
+    let made = s.desk.tickets();
+    assert_eq!(made.len(), 2, "one ticket per request: {made:?}");
+    for id in &ids {
+        let mine = made
+            .iter()
+            .filter(|m| m.correlation_id.as_deref() == Some(&format!("gatehouse-{id}")))
+            .count();
+        assert_eq!(mine, 1, "{made:?}");
+        assert_eq!(ticket(&app, id).await.phase, Phase::Open);
+    }
 }
