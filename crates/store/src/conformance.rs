@@ -269,31 +269,59 @@ async fn job_stale_worker_is_fenced(store: &Store) {
         .await
         .unwrap();
     let id = a[0].id;
+    let w1 = a[0].worker.clone().unwrap();
+    assert_eq!(
+        w1, "w1:1",
+        "the lease token names the worker and the attempt"
+    );
     let b = store
         .write(|c| jobs::claim(c, "w2", &["k"], T0.plus_seconds(2), 1_000, 1))
         .await
         .unwrap();
     assert_eq!(b[0].id, id);
-    let stale = store
-        .write(move |c| jobs::complete(c, id, "w1", T0.plus_seconds(3)))
-        .await
-        .unwrap();
+    let w2 = b[0].worker.clone().unwrap();
+    let stale = {
+        let w1 = w1.clone();
+        store
+            .write(move |c| jobs::complete(c, id, &w1, T0.plus_seconds(3)))
+            .await
+            .unwrap()
+    };
     assert!(!stale, "the worker that lost its lease cannot complete");
-    let stale_fail = store
-        .write(move |c| jobs::fail(c, id, "w1", T0.plus_seconds(3), "x", Retry::Never))
-        .await
-        .unwrap();
+    let stale_fail = {
+        let w1 = w1.clone();
+        store
+            .write(move |c| jobs::fail(c, id, &w1, T0.plus_seconds(3), "x", Retry::Never))
+            .await
+            .unwrap()
+    };
     assert_eq!(stale_fail, None);
     assert!(!store
-        .write(move |c| jobs::heartbeat(c, id, "w1", T0.plus_seconds(9)))
+        .write(move |c| jobs::heartbeat(c, id, &w1, T0.plus_seconds(9)))
+        .await
+        .unwrap());
+    {
+        let w2 = w2.clone();
+        assert!(store
+            .write(move |c| jobs::heartbeat(c, id, &w2, T0.plus_seconds(9)))
+            .await
+            .unwrap());
+    }
+    // The same worker claiming the job again (its lease ran out under a run still going on)
+    // fences that earlier run out too.
+    let again = store
+        .write(|c| jobs::claim(c, "w2", &["k"], T0.plus_seconds(20), 1_000, 1))
+        .await
+        .unwrap();
+    assert_eq!(again[0].id, id);
+    let w2_again = again[0].worker.clone().unwrap();
+    assert_ne!(w2_again, w2);
+    assert!(!store
+        .write(move |c| jobs::heartbeat(c, id, &w2, T0.plus_seconds(21)))
         .await
         .unwrap());
     assert!(store
-        .write(move |c| jobs::heartbeat(c, id, "w2", T0.plus_seconds(9)))
-        .await
-        .unwrap());
-    assert!(store
-        .write(move |c| jobs::complete(c, id, "w2", T0.plus_seconds(3)))
+        .write(move |c| jobs::complete(c, id, &w2_again, T0.plus_seconds(21)))
         .await
         .unwrap());
     let j = store
@@ -409,15 +437,16 @@ async fn runner_stop_releases_unfinished_jobs(store: &Store) {
         .unwrap();
     assert_eq!(taken.len(), 3);
     let id = ids[0];
+    let token = taken.iter().find(|j| j.id == id).unwrap().worker.clone();
     assert!(
         !store
-            .write(move |c| jobs::release(c, id, "w1"))
+            .write(move |c| jobs::release(c, id, "w1:1"))
             .await
             .unwrap(),
         "w1 no longer holds the lease"
     );
     assert!(store
-        .write(move |c| jobs::release(c, id, "w2"))
+        .write(move |c| jobs::release(c, id, &token.unwrap()))
         .await
         .unwrap());
 }
@@ -446,7 +475,7 @@ async fn engine_step_completes_its_job_in_its_transaction(store: &Store) {
         .await
         .unwrap()
         .remove(0);
-    assert_eq!(stale.worker.as_deref(), Some("w1"));
+    assert_eq!(stale.worker.as_deref(), Some("w1:1"));
     let current = store
         .write(move |c| jobs::claim(c, "w2", &kinds, T0.plus_seconds(2), 60_000, 1))
         .await
@@ -484,12 +513,13 @@ async fn job_retries_then_discards(store: &Store) {
         assert_eq!(claimed.len(), 1, "attempt {attempt} is claimed");
         assert_eq!(claimed[0].attempt, attempt);
         let retry_at = now.plus_seconds(10);
+        let token = claimed[0].worker.clone().unwrap();
         let state = store
             .write(move |c| {
                 jobs::fail(
                     c,
                     id,
-                    "w",
+                    &token,
                     now,
                     &format!("boom {attempt}"),
                     Retry::At(retry_at),

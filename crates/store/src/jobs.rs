@@ -3,7 +3,8 @@
 //! A job is inserted in the same transaction as the write that causes it ([`enqueue`]). Workers
 //! [`claim`] due jobs by taking a lease (`locked_by`, `locked_until`); a job whose lease ran out
 //! (its worker died) is due again. [`complete`] and [`fail`] only act while the caller still holds
-//! the lease, so a worker that lost its lease cannot overwrite the work of the one that took over.
+//! the lease (its token, [`Job::worker`], is still the job's), so a run that lost its lease cannot
+//! overwrite the work of the one that took over.
 //! On PostgreSQL, `for update skip locked` lets several replicas claim without blocking each other;
 //! SQLite has one writer, so claiming is already serial.
 
@@ -92,7 +93,10 @@ pub struct Job {
     pub scheduled_at: Timestamp,
     /// Errors of earlier attempts, oldest first.
     pub errors: Vec<String>,
-    /// The worker holding its lease, while it runs.
+    /// The lease token of the run holding the job, while it runs: the worker's name and the
+    /// attempt (`worker-1:3`). Every fenced write ([`heartbeat`], [`complete`], [`fail`],
+    /// [`release`]) names it, so a run whose lease was taken, by another worker or by a later
+    /// claim of the same worker, changes nothing.
     pub worker: Option<String>,
     /// When that lease runs out (another worker may then take the job), while it runs.
     pub leased_until: Option<Timestamp>,
@@ -143,7 +147,10 @@ pub fn enqueue(c: &mut dyn Conn, job: &NewJob, now: Timestamp) -> Result<Option<
 }
 
 /// Leases up to `limit` due jobs of the given kinds to `worker` until `now + lease_ms`.
-/// A job is due when it is available and scheduled, or running with an expired lease.
+/// A job is due when it is available and scheduled, or running with an expired lease. Each
+/// claimed job's [`Job::worker`] is its lease token, `worker:attempt`: a job claimed again while
+/// an earlier run still goes on (its lease ran out under it) is fenced from that run even when
+/// the same worker claims it.
 pub fn claim(
     c: &mut dyn Conn,
     worker: &str,
@@ -177,7 +184,8 @@ pub fn claim(
     // one predicate with `or` made SQLite collect and sort every due job on each claim, which
     // under a backlog of tens of thousands cost more than the jobs.
     let sql = format!(
-        "update job set state = 'running', attempt = attempt + 1, locked_by = $1, locked_until = $2,
+        "update job set state = 'running', attempt = attempt + 1,
+                        locked_by = $1 || ':' || (attempt + 1), locked_until = $2,
                         launched = coalesce(launched, $3)
          where id in (
              select id from (
@@ -203,47 +211,48 @@ pub fn claim(
     Ok(jobs)
 }
 
-/// Extends `worker`'s lease on job `id` to `until`. False (and no change) when the lease was lost:
-/// another worker took the job, or it ended. A lease that ran out but that no one took yet is
-/// still `worker`'s to extend: a claim and this update exclude each other row by row.
+/// Extends the lease of the run with lease token `token` ([`Job::worker`]) on job `id` to
+/// `until`. False (and no change) when the lease was lost: the job was claimed again (by another
+/// worker or this one), or it ended. A lease that ran out but that no one took yet is still the
+/// run's to extend: a claim and this update exclude each other row by row.
 pub fn heartbeat(
     c: &mut dyn Conn,
     id: i64,
-    worker: &str,
+    token: &str,
     until: Timestamp,
 ) -> Result<bool, StoreError> {
     let n = c.execute(
         "update job set locked_until = $1 where id = $2 and locked_by = $3 and state = 'running'",
-        &[until.into(), id.into(), worker.into()],
+        &[until.into(), id.into(), token.into()],
     )?;
     Ok(n == 1)
 }
 
-/// Marks job `id` completed. False (and no change) when `worker` no longer holds its lease.
+/// Marks job `id` completed. False (and no change) when `token` no longer holds its lease.
 pub fn complete(
     c: &mut dyn Conn,
     id: i64,
-    worker: &str,
+    token: &str,
     now: Timestamp,
 ) -> Result<bool, StoreError> {
     let n = c.execute(
         "update job set state = 'completed', finalized_at = $1, locked_by = null, locked_until = null
          where id = $2 and locked_by = $3 and state = 'running'",
-        &[now.into(), id.into(), worker.into()],
+        &[now.into(), id.into(), token.into()],
     )?;
     Ok(n == 1)
 }
 
-/// Gives back `worker`'s lease on job `id` without counting the attempt: the job is available
+/// Gives back the lease of the run with token `token` on job `id` without counting the attempt: the job is available
 /// again at once, for any worker, and keeps its `scheduled_at` (when it was due). A server that
 /// stops hands back the jobs it could not finish, so they do not wait for their lease to run
-/// out. False (and no change) when `worker` no longer holds the lease.
-pub fn release(c: &mut dyn Conn, id: i64, worker: &str) -> Result<bool, StoreError> {
+/// out. False (and no change) when `token` no longer holds the lease.
+pub fn release(c: &mut dyn Conn, id: i64, token: &str) -> Result<bool, StoreError> {
     let n = c.execute(
         "update job set state = 'available', locked_by = null, locked_until = null,
                         attempt = case when attempt > 0 then attempt - 1 else 0 end
          where id = $1 and locked_by = $2 and state = 'running'",
-        &[id.into(), worker.into()],
+        &[id.into(), token.into()],
     )?;
     Ok(n == 1)
 }
@@ -259,18 +268,18 @@ pub enum Retry {
 
 /// Records a failed attempt of job `id`: the error is kept, and the job is either due again at the
 /// retry instant or discarded (no attempts left, or [`Retry::Never`]). Returns the new state, or
-/// `None` when `worker` no longer holds the lease (nothing changes then).
+/// `None` when `token` no longer holds the lease (nothing changes then).
 pub fn fail(
     c: &mut dyn Conn,
     id: i64,
-    worker: &str,
+    token: &str,
     now: Timestamp,
     error: &str,
     retry: Retry,
 ) -> Result<Option<JobState>, StoreError> {
     let Some(row) = c.query_opt(
         "select attempt, max_attempts, errors from job where id = $1 and locked_by = $2 and state = 'running'",
-        &[id.into(), worker.into()],
+        &[id.into(), token.into()],
     )?
     else {
         return Ok(None);

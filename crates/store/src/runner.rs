@@ -44,6 +44,9 @@ impl From<StoreError> for JobError {
     }
 }
 
+/// A running job: its id and lease token ([`Job::worker`]).
+type Held = (i64, String);
+
 /// A boxed future returned by a handler.
 pub type JobFuture = Pin<Box<dyn Future<Output = Result<(), JobError>> + Send>>;
 
@@ -156,16 +159,17 @@ impl Runner {
         usize::try_from(self.config.concurrency.max(1)).unwrap_or(1)
     }
 
-    /// Runs each of `claimed` as a task of `set`, which answers with the job's id.
-    fn spawn_into(&self, set: &mut JoinSet<(i64, Result<(), StoreError>)>, claimed: Vec<Job>) {
+    /// Runs each of `claimed` as a task of `set`, which answers with the job's id and lease token.
+    fn spawn_into(&self, set: &mut JoinSet<(Held, Result<(), StoreError>)>, claimed: Vec<Job>) {
         for job in claimed {
             let this = self.clone();
-            set.spawn(async move { (job.id, this.run_one(job).await) });
+            let held = (job.id, job.worker.clone().unwrap_or_default());
+            set.spawn(async move { (held, this.run_one(job).await) });
         }
     }
 
-    fn log_outcome(done: Result<(i64, Result<(), StoreError>), tokio::task::JoinError>) {
-        if let Ok((id, Err(e))) = done {
+    fn log_outcome(done: Result<(Held, Result<(), StoreError>), tokio::task::JoinError>) {
+        if let Ok(((id, _), Err(e))) = done {
             tracing::error!(job.id = id, error = %e, "recording a job outcome failed: {e}");
         }
     }
@@ -175,8 +179,8 @@ impl Runner {
             return Ok(());
         };
         let (id, attempt, kind) = (job.id, job.attempt, job.kind.clone());
+        let worker = job.worker.clone().unwrap_or_default();
         let outcome = handler.run(job).await;
-        let worker = self.config.worker_id.clone();
         let now = self.clock.now();
         match outcome {
             Ok(()) if handler.completes_its_job() => {}
@@ -230,14 +234,18 @@ impl Runner {
         tokio::pin!(shutdown);
         let slots = self.slots();
         let refill_at = slots.div_ceil(2);
-        let mut running: HashSet<i64> = HashSet::new();
-        let mut batch: JoinSet<(i64, Result<(), StoreError>)> = JoinSet::new();
+        let mut running: HashSet<Held> = HashSet::new();
+        let mut batch: JoinSet<(Held, Result<(), StoreError>)> = JoinSet::new();
         loop {
             let free = slots - batch.len();
             if free >= refill_at || batch.is_empty() {
                 match self.claim_due(free).await {
                     Ok(claimed) if !claimed.is_empty() => {
-                        running.extend(claimed.iter().map(|j| j.id));
+                        running.extend(
+                            claimed
+                                .iter()
+                                .map(|j| (j.id, j.worker.clone().unwrap_or_default())),
+                        );
                         self.spawn_into(&mut batch, claimed);
                         continue;
                     }
@@ -250,8 +258,8 @@ impl Runner {
                 () = self.wake.notified() => {}
                 () = tokio::time::sleep(self.config.poll) => {}
                 Some(done) = batch.join_next(), if !batch.is_empty() => {
-                    if let Ok((id, _)) = &done {
-                        running.remove(id);
+                    if let Ok((held, _)) = &done {
+                        running.remove(held);
                     }
                     Self::log_outcome(done);
                 }
@@ -263,12 +271,12 @@ impl Runner {
         self.stop(batch, running, drain).await
     }
 
-    /// Gives the jobs of `batch` (ids `running`) `drain` to finish, then stops the rest and
+    /// Gives the jobs of `batch` (`running`: ids and lease tokens) `drain` to finish, then stops the rest and
     /// releases their leases.
     async fn stop(
         &self,
-        mut batch: JoinSet<(i64, Result<(), StoreError>)>,
-        mut running: HashSet<i64>,
+        mut batch: JoinSet<(Held, Result<(), StoreError>)>,
+        mut running: HashSet<Held>,
         drain: Duration,
     ) -> usize {
         tracing::info!(
@@ -278,29 +286,28 @@ impl Runner {
         );
         let deadline = tokio::time::Instant::now() + drain;
         while let Ok(Some(done)) = tokio::time::timeout_at(deadline, batch.join_next()).await {
-            if let Ok((id, _)) = &done {
-                running.remove(id);
+            if let Ok((held, _)) = &done {
+                running.remove(held);
             }
             Self::log_outcome(done);
         }
         batch.abort_all();
         while let Some(done) = batch.join_next().await {
-            if let Ok((id, _)) = &done {
-                running.remove(id);
+            if let Ok((held, _)) = &done {
+                running.remove(held);
             }
             Self::log_outcome(done);
         }
         if running.is_empty() {
             return 0;
         }
-        let worker = self.config.worker_id.clone();
-        let ids: Vec<i64> = running.into_iter().collect();
+        let held: Vec<Held> = running.into_iter().collect();
         let released = self
             .store
             .write(move |c| {
                 let mut n = 0;
-                for id in ids {
-                    if jobs::release(c, id, &worker)? {
+                for (id, token) in held {
+                    if jobs::release(c, id, &token)? {
                         n += 1;
                     }
                 }
