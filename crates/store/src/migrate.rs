@@ -83,6 +83,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0011_task_records.sql"),
         postgres: include_str!("../migrations/postgres/0011_task_records.sql"),
     },
+    Migration {
+        version: 12,
+        name: "job_vacuum",
+        sqlite: include_str!("../migrations/sqlite/0012_job_vacuum.sql"),
+        postgres: include_str!("../migrations/postgres/0012_job_vacuum.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.

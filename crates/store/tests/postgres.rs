@@ -275,3 +275,40 @@ async fn statements_are_prepared_once_per_connection() {
     drop(store);
     admin(&url, &format!("drop database if exists {db} with (force)"));
 }
+
+/// The job table is vacuumed after a fixed number of changes, not after 20 % of the table: the
+/// settings of migration 0012 are read back from the catalog.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_job_table_is_vacuumed_after_a_fixed_number_of_changes() {
+    let Some(url) = admin_url() else {
+        eprintln!("PostgreSQL check skipped: GATEHOUSE_TEST_PG_URL is not set");
+        return;
+    };
+    let (store, db) = fresh_store(&url, "gatehouse_vacuum", 1).await;
+    let options: Vec<String> = store
+        .read(|c| {
+            c.query_one(
+                "select array_to_string(reloptions, ',') from pg_class where relname = 'job'",
+                &[],
+            )?
+            .text(0)
+        })
+        .await
+        .unwrap()
+        .split(',')
+        .map(str::to_owned)
+        .collect();
+    for wanted in [
+        "autovacuum_vacuum_scale_factor=0",
+        "autovacuum_vacuum_threshold=5000",
+        "autovacuum_analyze_scale_factor=0",
+        "autovacuum_vacuum_cost_delay=0",
+    ] {
+        assert!(
+            options.iter().any(|o| o == wanted),
+            "{wanted} in {options:?}"
+        );
+    }
+    drop(store);
+    admin(&url, &format!("drop database if exists {db} with (force)"));
+}

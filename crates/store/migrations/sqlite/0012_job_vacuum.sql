@@ -1,0 +1,2 @@
+-- Nothing on SQLite: its deleted and updated rows go to the freelist at once, there is no vacuum
+-- to tune for the job table (PostgreSQL's 0012 sets the job table's autovacuum thresholds).
