@@ -7,5 +7,6 @@
 #   LOAD5_SECONDS=60 reliability/load5.sh       # a quick check of the script
 #
 # Knobs: LOAD5_RATE, LOAD5_SECONDS, LOAD5_SAMPLE_SECONDS, LOAD5_WARMUP_SECONDS,
-# PROFILE (dev|release; default dev, which needs no separate build). Needs the sqlite3 command.
+# PROFILE (dev|release; default dev, which needs no separate build). The build goes to
+# CARGO_TARGET_DIR when set, as cargo's does.
 exec "$(dirname "$0")/run-ignored.sh" load5 LOAD-5

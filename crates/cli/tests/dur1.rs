@@ -21,7 +21,7 @@ use common::{env_num, Answer, Launch};
 use gatehouse_store::{Store, StoreConfig, Synchronous};
 use gatehouse_testdesk::{Desk, Flavor};
 use serde_json::json;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -157,28 +157,16 @@ async fn dur1_kill_9_under_load() {
 
     // Drain: no more kills; the clock moves past leases and backoffs until every ticket exists.
     let accepted = log.lock().unwrap().accepted.clone();
-    let drain_started = Instant::now();
-    while drain_started.elapsed() < drain {
-        let _ = http
-            .post(format!("{base}/gatehouse/v1/clock"))
-            .bearer_auth(&token)
-            .json(&json!({"advance": "PT2M"}))
-            .send()
-            .await;
-        let have: BTreeSet<String> = desk
-            .tickets()
-            .into_iter()
-            .filter_map(|t| t.correlation_id)
-            .collect();
-        if accepted
-            .values()
-            .all(|id| have.contains(&format!("gatehouse-{id}")))
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    }
-    let drained_in = drain_started.elapsed();
+    let drained_in = common::drain_until_ticketed(
+        &http,
+        std::slice::from_ref(&base),
+        &token,
+        "PT2M",
+        &desk,
+        accepted.values(),
+        drain,
+    )
+    .await;
     {
         let mut s = server.lock().unwrap();
         let _ = s.kill();
@@ -195,49 +183,28 @@ async fn dur1_kill_9_under_load() {
     )
     .await
     .unwrap();
-    let rows: BTreeSet<String> = store
-        .read(|c| {
-            c.query("select id from access_request", &[])?
-                .iter()
-                .map(|r| r.text(0))
-                .collect()
-        })
-        .await
-        .unwrap();
+    let rows = common::access_request_ids(&store).await;
     let integrity = store
         .read(|c| c.query_one("pragma integrity_check", &[])?.text(0))
         .await
         .unwrap();
-    let mut per_correlation: BTreeMap<String, usize> = BTreeMap::new();
-    for t in desk.tickets() {
-        *per_correlation
-            .entry(t.correlation_id.unwrap_or_default())
-            .or_default() += 1;
-    }
-    let lost = accepted.values().filter(|id| !rows.contains(*id)).count();
-    let missing = accepted
-        .values()
-        .filter(|id| !per_correlation.contains_key(&format!("gatehouse-{id}")))
-        .count();
-    let duplicates: usize = per_correlation.values().map(|n| n.saturating_sub(1)).sum();
+    drop(store);
+    let tickets = common::Tickets::check(&desk, &rows, accepted.values(), drained_in);
     let l = log.lock().unwrap();
-    let summary = json!({
+    let mut summary = json!({
         "test": "DUR-1", "sync": sync, "rate": rate, "seconds": seconds,
         "load_seconds": load_time.as_secs_f64(), "kills": kills.load(Ordering::SeqCst),
         "requests": total, "sent": sent, "accepted_202": accepted.len(),
         "first_try_202_percent": 100.0 * l.first_try_202 as f64 / total as f64,
-        "retries": l.retries, "rows": rows.len(), "desk_tickets": per_correlation.values().sum::<usize>(),
-        "lost_202": lost, "missing_tickets": missing, "duplicate_tickets": duplicates,
-        "drained_in_seconds": drained_in.as_secs_f64(), "integrity_check": integrity,
+        "retries": l.retries, "integrity_check": integrity,
     });
-    println!("DUR-1 RESULT {summary}");
+    tickets.add_to(&mut summary);
+    common::print_result("DUR-1", &summary);
     assert_eq!(
         accepted.len(),
         total,
         "every request was answered 202 in the end"
     );
-    assert_eq!(lost, 0, "lost 202s");
-    assert_eq!(missing, 0, "missing tickets");
-    assert_eq!(duplicates, 0, "duplicate tickets");
+    tickets.assert_converged();
     assert_eq!(integrity, "ok");
 }

@@ -27,22 +27,10 @@ use common::{env_num, Answer, Launch};
 use gatehouse_store::{Store, StoreConfig};
 use gatehouse_testdesk::{Desk, Flavor};
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-fn psql(url: &str, sql: &str) {
-    let out = std::process::Command::new("psql")
-        .args([url, "-v", "ON_ERROR_STOP=1", "-qAtc", sql])
-        .output()
-        .expect("psql runs");
-    assert!(
-        out.status.success(),
-        "{sql}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 /// `postgres://user@host:port/db` with the database replaced by `db`.
 fn with_database(url: &str, db: &str) -> String {
@@ -64,10 +52,7 @@ struct Log {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a long run: reliability/dur2.sh"]
 async fn dur2_two_replicas_killed_alternately_under_load() {
-    let admin = std::env::var("GATEHOUSE_TEST_PG_URL")
-        .ok()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let admin = common::pg_admin_url();
     let rate = env_num("DUR2_RATE", 100);
     let seconds = env_num("DUR2_SECONDS", 60);
     let kill_every = Duration::from_millis(env_num("DUR2_KILL_EVERY_MS", 2_000));
@@ -78,8 +63,8 @@ async fn dur2_two_replicas_killed_alternately_under_load() {
     let people = total.div_ceil(items).max(1);
 
     let db = format!("gatehouse_dur2_{}", std::process::id());
-    psql(&admin, &format!("drop database if exists {db}"));
-    psql(&admin, &format!("create database {db}"));
+    common::pg_execute(&admin, &format!("drop database if exists {db}"));
+    common::pg_execute(&admin, &format!("create database {db}"));
     let url = with_database(&admin, &db);
     let dir = tempfile::tempdir().unwrap();
     common::import_tenant(
@@ -207,30 +192,16 @@ async fn dur2_two_replicas_killed_alternately_under_load() {
 
     // Drain: no more kills; both clocks move past leases and backoffs until every ticket exists.
     let accepted = log.lock().unwrap().accepted.clone();
-    let drain_started = Instant::now();
-    while drain_started.elapsed() < drain {
-        for base in &bases {
-            let _ = http
-                .post(format!("{base}/gatehouse/v1/clock"))
-                .bearer_auth(&token)
-                .json(&json!({"advance": step}))
-                .send()
-                .await;
-        }
-        let have: BTreeSet<String> = desk
-            .tickets()
-            .into_iter()
-            .filter_map(|t| t.correlation_id)
-            .collect();
-        if accepted
-            .values()
-            .all(|id| have.contains(&format!("gatehouse-{id}")))
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    }
-    let drained_in = drain_started.elapsed();
+    let drained_in = common::drain_until_ticketed(
+        &http,
+        &bases,
+        &token,
+        &step,
+        &desk,
+        accepted.values(),
+        drain,
+    )
+    .await;
     for s in servers.iter() {
         let mut s = s.lock().unwrap();
         let _ = s.kill();
@@ -247,22 +218,9 @@ async fn dur2_two_replicas_killed_alternately_under_load() {
     )
     .await
     .unwrap();
-    let rows: BTreeSet<String> = store
-        .read(|c| {
-            c.query("select id from access_request", &[])?
-                .iter()
-                .map(|r| r.text(0))
-                .collect()
-        })
-        .await
-        .unwrap();
+    let rows = common::access_request_ids(&store).await;
     drop(store);
-    let mut per_correlation: BTreeMap<String, usize> = BTreeMap::new();
-    for t in desk.tickets() {
-        *per_correlation
-            .entry(t.correlation_id.unwrap_or_default())
-            .or_default() += 1;
-    }
+    let tickets = common::Tickets::check(&desk, &rows, accepted.values(), drained_in);
     let mut creates: BTreeMap<String, usize> = BTreeMap::new();
     let mut lookups = 0;
     for c in desk.calls() {
@@ -303,27 +261,19 @@ async fn dur2_two_replicas_killed_alternately_under_load() {
             .collect();
         eprintln!("DUR-2: {corr} created twice; desk calls: {seen:?}");
     }
-    let lost = accepted.values().filter(|id| !rows.contains(*id)).count();
-    let missing = accepted
-        .values()
-        .filter(|id| !per_correlation.contains_key(&format!("gatehouse-{id}")))
-        .count();
-    let duplicates: usize = per_correlation.values().map(|n| n.saturating_sub(1)).sum();
     let l = log.lock().unwrap();
-    let summary = json!({
+    let mut summary = json!({
         "test": "DUR-2", "rate": rate, "seconds": seconds, "drain_step": step,
         "load_seconds": load_time.as_secs_f64(), "kills": kills.load(Ordering::SeqCst),
         "requests": total, "sent": sent, "accepted_202": accepted.len(),
         "first_try_202_percent": 100.0 * l.first_try_202 as f64 / total as f64,
-        "retries": l.retries, "mismatched_202": l.mismatched, "rows": rows.len(),
-        "desk_tickets": per_correlation.values().sum::<usize>(),
+        "retries": l.retries, "mismatched_202": l.mismatched,
         "desk_creates": creates.values().sum::<usize>(), "desk_lookups": lookups,
         "correlation_ids_created_twice": created_twice,
-        "lost_202": lost, "missing_tickets": missing, "duplicate_tickets": duplicates,
-        "drained_in_seconds": drained_in.as_secs_f64(),
     });
-    println!("DUR-2 RESULT {summary}");
-    psql(
+    tickets.add_to(&mut summary);
+    common::print_result("DUR-2", &summary);
+    common::pg_execute(
         &admin,
         &format!("drop database if exists {db} with (force)"),
     );
@@ -333,8 +283,6 @@ async fn dur2_two_replicas_killed_alternately_under_load() {
         "every request was answered 202 in the end"
     );
     assert_eq!(l.mismatched, 0, "one key, two request ids");
-    assert_eq!(lost, 0, "lost 202s");
-    assert_eq!(missing, 0, "missing tickets");
-    assert_eq!(duplicates, 0, "duplicate tickets");
+    tickets.assert_converged();
     assert_eq!(created_twice, 0, "jobs run by two replicas at once");
 }

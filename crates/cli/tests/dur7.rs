@@ -23,7 +23,7 @@ use common::{env_num, Answer, Launch};
 use gatehouse_store::{Store, StoreConfig, Synchronous};
 use gatehouse_testdesk::{Desk, Fault, Flavor};
 use serde_json::json;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -228,28 +228,16 @@ async fn dur7_sigterm_under_load() {
 
     // Drain: the clock moves past backoffs until every ticket exists.
     let accepted = log.lock().unwrap().accepted.clone();
-    let drain_started = Instant::now();
-    while drain_started.elapsed() < drain {
-        let _ = http
-            .post(format!("{base}/gatehouse/v1/clock"))
-            .bearer_auth(&token)
-            .json(&json!({"advance": "PT2M"}))
-            .send()
-            .await;
-        let have: BTreeSet<String> = desk
-            .tickets()
-            .into_iter()
-            .filter_map(|t| t.correlation_id)
-            .collect();
-        if accepted
-            .values()
-            .all(|id| have.contains(&format!("gatehouse-{id}")))
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    }
-    let drained_in = drain_started.elapsed();
+    let drained_in = common::drain_until_ticketed(
+        &http,
+        std::slice::from_ref(&base),
+        &token,
+        "PT2M",
+        &desk,
+        accepted.values(),
+        drain,
+    )
+    .await;
     if let Some(mut s) = server.lock().unwrap().take() {
         let _ = s.kill();
         let _ = s.wait();
@@ -265,27 +253,8 @@ async fn dur7_sigterm_under_load() {
     )
     .await
     .unwrap();
-    let rows: BTreeSet<String> = store
-        .read(|c| {
-            c.query("select id from access_request", &[])?
-                .iter()
-                .map(|r| r.text(0))
-                .collect()
-        })
-        .await
-        .unwrap();
-    let mut per_correlation: BTreeMap<String, usize> = BTreeMap::new();
-    for t in desk.tickets() {
-        *per_correlation
-            .entry(t.correlation_id.unwrap_or_default())
-            .or_default() += 1;
-    }
-    let lost = accepted.values().filter(|id| !rows.contains(*id)).count();
-    let missing = accepted
-        .values()
-        .filter(|id| !per_correlation.contains_key(&format!("gatehouse-{id}")))
-        .count();
-    let duplicates: usize = per_correlation.values().map(|n| n.saturating_sub(1)).sum();
+    let rows = common::access_request_ids(&store).await;
+    let tickets = common::Tickets::check(&desk, &rows, accepted.values(), drained_in);
     let server_log = std::fs::read_to_string(&log_file).unwrap_or_default();
     let stopping_line = server_log
         .lines()
@@ -307,7 +276,7 @@ async fn dur7_sigterm_under_load() {
     let released = field(&released_line, "released_jobs");
     let running_after_exit = jobs_after_exit.get("running").copied().unwrap_or(0);
     let l = log.lock().unwrap();
-    let summary = json!({
+    let mut summary = json!({
         "test": "DUR-7", "rate": rate, "seconds": seconds, "term_at": term_at.as_secs(),
         "grace": grace, "desk_delay_ms": desk_delay,
         "load_seconds": load_time.as_secs_f64(), "late_sends": late,
@@ -318,11 +287,9 @@ async fn dur7_sigterm_under_load() {
         "after_sigterm_first_attempts": l.after_term, "bad_answers": l.bad.len(),
         "jobs_running_at_sigterm": running_at_term, "leases_released": released,
         "jobs_after_exit": jobs_after_exit, "running_after_exit": running_after_exit,
-        "rows": rows.len(), "desk_tickets": per_correlation.values().sum::<usize>(),
-        "lost_202": lost, "missing_tickets": missing, "duplicate_tickets": duplicates,
-        "drained_in_seconds": drained_in.as_secs_f64(),
     });
-    println!("DUR-7 RESULT {summary}");
+    tickets.add_to(&mut summary);
+    common::print_result("DUR-7", &summary);
     assert!(
         status.success(),
         "the server exits cleanly on SIGTERM: {status}"
@@ -345,7 +312,5 @@ async fn dur7_sigterm_under_load() {
         total,
         "every request was answered 202 in the end"
     );
-    assert_eq!(lost, 0, "lost 202s");
-    assert_eq!(missing, 0, "missing tickets");
-    assert_eq!(duplicates, 0, "duplicate tickets");
+    tickets.assert_converged();
 }

@@ -28,7 +28,7 @@ use common::{env_num, Answer, Launch};
 use gatehouse_store::{Store, StoreConfig};
 use gatehouse_testdesk::{Desk, Flavor};
 use serde_json::json;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -41,18 +41,6 @@ fn split_url(url: &str) -> (String, String) {
     };
     let host = rest.split('/').next().unwrap_or(rest).to_owned();
     (format!("{scheme}://{user}"), host)
-}
-
-fn psql(url: &str, sql: &str) {
-    let out = std::process::Command::new("psql")
-        .args([url, "-v", "ON_ERROR_STOP=1", "-qAtc", sql])
-        .output()
-        .expect("psql runs");
-    assert!(
-        out.status.success(),
-        "{sql}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 fn open_fds(pid: u32) -> usize {
@@ -77,10 +65,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a long run: reliability/dur8.sh"]
 async fn dur8_database_outage_under_load() {
-    let admin = std::env::var("GATEHOUSE_TEST_PG_URL")
-        .ok()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let admin = common::pg_admin_url();
     let rate = env_num("DUR8_RATE", 200);
     let seconds = env_num("DUR8_SECONDS", 75);
     let cut_at = Duration::from_secs(env_num("DUR8_CUT_AT", 20));
@@ -92,8 +77,8 @@ async fn dur8_database_outage_under_load() {
 
     let (prefix, pg_host) = split_url(&admin);
     let db = format!("gatehouse_dur8_{}", std::process::id());
-    psql(&admin, &format!("drop database if exists {db}"));
-    psql(&admin, &format!("create database {db}"));
+    common::pg_execute(&admin, &format!("drop database if exists {db}"));
+    common::pg_execute(&admin, &format!("create database {db}"));
     let direct = format!("{prefix}{pg_host}/{db}");
     let proxy = Proxy::start(&pg_host);
     let proxied = format!("{prefix}{}/{db}", proxy.addr());
@@ -208,28 +193,16 @@ async fn dur8_database_outage_under_load() {
     }
 
     // Drain: the clock moves past leases and backoffs until every ticket exists.
-    let drain_started = Instant::now();
-    while drain_started.elapsed() < drain {
-        let _ = http
-            .post(format!("{base}/gatehouse/v1/clock"))
-            .bearer_auth(&token)
-            .json(&json!({"advance": "PT2M"}))
-            .send()
-            .await;
-        let have: BTreeSet<String> = desk
-            .tickets()
-            .into_iter()
-            .filter_map(|t| t.correlation_id)
-            .collect();
-        if accepted
-            .values()
-            .all(|id| have.contains(&format!("gatehouse-{id}")))
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    }
-    let drained_in = drain_started.elapsed();
+    let drained_in = common::drain_until_ticketed(
+        &http,
+        std::slice::from_ref(&base),
+        &token,
+        "PT2M",
+        &desk,
+        accepted.values(),
+        drain,
+    )
+    .await;
     let _ = server.kill();
     let _ = server.wait();
 
@@ -243,28 +216,9 @@ async fn dur8_database_outage_under_load() {
     )
     .await
     .unwrap();
-    let rows: BTreeSet<String> = store
-        .read(|c| {
-            c.query("select id from access_request", &[])?
-                .iter()
-                .map(|r| r.text(0))
-                .collect()
-        })
-        .await
-        .unwrap();
+    let rows = common::access_request_ids(&store).await;
     drop(store);
-    let mut per_correlation: BTreeMap<String, usize> = BTreeMap::new();
-    for t in desk.tickets() {
-        *per_correlation
-            .entry(t.correlation_id.unwrap_or_default())
-            .or_default() += 1;
-    }
-    let lost = accepted.values().filter(|id| !rows.contains(*id)).count();
-    let missing = accepted
-        .values()
-        .filter(|id| !per_correlation.contains_key(&format!("gatehouse-{id}")))
-        .count();
-    let duplicates: usize = per_correlation.values().map(|n| n.saturating_sub(1)).sum();
+    let tickets = common::Tickets::check(&desk, &rows, accepted.values(), drained_in);
 
     // What the first attempts got, by phase.
     let restore_at = cut_at + outage;
@@ -327,7 +281,7 @@ async fn dur8_database_outage_under_load() {
         .filter(|s| s.at >= restore_at && !matches!(s.answer, Answer::Accepted(_)))
         .map(|s| s.at - restore_at)
         .max();
-    let summary = json!({
+    let mut summary = json!({
         "test": "DUR-8", "rate": rate, "seconds": seconds, "cut_at": cut_at.as_secs(),
         "outage_seconds": outage.as_secs(), "load_seconds": load_time.as_secs_f64(),
         "late_sends": late, "requests": total, "accepted_202": accepted.len(),
@@ -345,13 +299,11 @@ async fn dur8_database_outage_under_load() {
         "last_non_202_after_restore_s": last_non_202_after.map(|d| d.as_secs_f64()),
         "server_open_files": *fds.lock().unwrap(),
         "db_connections_after": db_connections_after,
-        "resent": resent, "rows": rows.len(),
-        "desk_tickets": per_correlation.values().sum::<usize>(),
-        "lost_202": lost, "missing_tickets": missing, "duplicate_tickets": duplicates,
-        "drained_in_seconds": drained_in.as_secs_f64(),
+        "resent": resent,
     });
-    println!("DUR-8 RESULT {summary}");
-    psql(
+    tickets.add_to(&mut summary);
+    common::print_result("DUR-8", &summary);
+    common::pg_execute(
         &admin,
         &format!("drop database if exists {db} with (force)"),
     );
@@ -378,7 +330,5 @@ async fn dur8_database_outage_under_load() {
         total,
         "every request was answered 202 in the end"
     );
-    assert_eq!(lost, 0, "lost 202s");
-    assert_eq!(missing, 0, "missing tickets");
-    assert_eq!(duplicates, 0, "duplicate tickets");
+    tickets.assert_converged();
 }

@@ -1,11 +1,14 @@
 //! What the binary's process-level tests share: the token request, and for the long runs
-//! (`reliability/`) a tenant file, starting the `gatehouse` binary, one submission, and a TCP
-//! proxy that can cut a database off.
+//! (`reliability/`) a tenant file, starting the `gatehouse` binary, one submission, the drain
+//! that moves the virtual clock until every accepted request has its ticket, the oracle that
+//! compares them with the rows and the desk, the PostgreSQL database of a run, and a TCP proxy
+//! that can cut a database off.
 #![allow(dead_code)]
 
 pub mod proxy;
 
 use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -329,4 +332,158 @@ pub async fn submit(
         ),
         Err(_) => Answer::Unanswered,
     }
+}
+
+/// The PostgreSQL server of the long runs: `GATEHOUSE_TEST_PG_URL`, default
+/// `postgres://postgres@127.0.0.1:5432/postgres`.
+pub fn pg_admin_url() -> String {
+    std::env::var("GATEHOUSE_TEST_PG_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// Runs `sql` (one statement) on the server at `url` with the `postgres` crate, on a thread of
+/// its own (its blocking client cannot run inside the test's runtime); panics when it fails.
+pub fn pg_execute(url: &str, sql: &str) {
+    let (url, sql) = (url.to_owned(), sql.to_owned());
+    std::thread::spawn(move || {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls)
+            .unwrap_or_else(|e| panic!("PostgreSQL at {url} answers: {e}"));
+        client
+            .batch_execute(&sql)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    })
+    .join()
+    .unwrap();
+}
+
+/// The drain after a long run's load: every second, moves the virtual clock of each server in
+/// `bases` by `step` (an ISO 8601 duration), until the desk holds a ticket for each request in
+/// `accepted` (by correlation id `gatehouse-<id>`) or `limit` has passed. Returns how long it took.
+pub async fn drain_until_ticketed<'a>(
+    http: &reqwest::Client,
+    bases: &[String],
+    token: &str,
+    step: &str,
+    desk: &gatehouse_testdesk::Desk,
+    accepted: impl IntoIterator<Item = &'a String>,
+    limit: Duration,
+) -> Duration {
+    let wanted: Vec<String> = accepted
+        .into_iter()
+        .map(|id| format!("gatehouse-{id}"))
+        .collect();
+    let started = std::time::Instant::now();
+    while started.elapsed() < limit {
+        for base in bases {
+            let _ = http
+                .post(format!("{base}/gatehouse/v1/clock"))
+                .bearer_auth(token)
+                .json(&json!({"advance": step}))
+                .send()
+                .await;
+        }
+        let have: BTreeSet<String> = desk
+            .tickets()
+            .into_iter()
+            .filter_map(|t| t.correlation_id)
+            .collect();
+        if wanted.iter().all(|c| have.contains(c)) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    started.elapsed()
+}
+
+/// The ids of every access request in `store`.
+pub async fn access_request_ids(store: &gatehouse_store::Store) -> BTreeSet<String> {
+    store
+        .read(|c| {
+            c.query("select id from access_request", &[])?
+                .iter()
+                .map(|r| r.text(0))
+                .collect()
+        })
+        .await
+        .unwrap()
+}
+
+/// The oracle the long runs share: each accepted request (by its access request id) against the
+/// stored rows and the desk's tickets.
+#[derive(Clone, Debug)]
+pub struct Tickets {
+    /// Stored access requests.
+    pub rows: usize,
+    /// Tickets at the desk.
+    pub desk_tickets: usize,
+    /// Accepted (202) requests without a row.
+    pub lost: usize,
+    /// Accepted requests without a ticket.
+    pub missing: usize,
+    /// Tickets beyond the first of a correlation id.
+    pub duplicates: usize,
+    /// How long the drain took.
+    pub drained_in: Duration,
+}
+
+impl Tickets {
+    /// Compares `accepted` with the `rows` stored and `desk`'s tickets.
+    pub fn check<'a>(
+        desk: &gatehouse_testdesk::Desk,
+        rows: &BTreeSet<String>,
+        accepted: impl IntoIterator<Item = &'a String>,
+        drained_in: Duration,
+    ) -> Self {
+        let mut per_correlation: BTreeMap<String, usize> = BTreeMap::new();
+        for t in desk.tickets() {
+            *per_correlation
+                .entry(t.correlation_id.unwrap_or_default())
+                .or_default() += 1;
+        }
+        let (mut lost, mut missing) = (0, 0);
+        for id in accepted {
+            if !rows.contains(id) {
+                lost += 1;
+            }
+            if !per_correlation.contains_key(&format!("gatehouse-{id}")) {
+                missing += 1;
+            }
+        }
+        Self {
+            rows: rows.len(),
+            desk_tickets: per_correlation.values().sum(),
+            lost,
+            missing,
+            duplicates: per_correlation.values().map(|n| n.saturating_sub(1)).sum(),
+            drained_in,
+        }
+    }
+
+    /// Adds the oracle's figures to the run's `summary` (a JSON object).
+    pub fn add_to(&self, summary: &mut Value) {
+        let fields = json!({
+            "rows": self.rows, "desk_tickets": self.desk_tickets, "lost_202": self.lost,
+            "missing_tickets": self.missing, "duplicate_tickets": self.duplicates,
+            "drained_in_seconds": self.drained_in.as_secs_f64(),
+        });
+        let (Value::Object(s), Value::Object(f)) = (summary, fields) else {
+            panic!("a summary is a JSON object");
+        };
+        s.extend(f);
+    }
+
+    /// 0 lost 202s, 0 missing tickets, 0 duplicate tickets.
+    pub fn assert_converged(&self) {
+        assert_eq!(self.lost, 0, "lost 202s");
+        assert_eq!(self.missing, 0, "missing tickets");
+        assert_eq!(self.duplicates, 0, "duplicate tickets");
+    }
+}
+
+/// Prints the run's summary as the line `reliability/run-ignored.sh` appends to
+/// `reliability/results.txt`: `<id> RESULT <json>`.
+pub fn print_result(id: &str, summary: &Value) {
+    println!("{id} RESULT {summary}");
 }
