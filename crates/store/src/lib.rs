@@ -206,6 +206,16 @@ impl Store {
         }
     }
 
+    /// Reclaims the job table's dead row versions now: `vacuum (analyze) job` on PostgreSQL,
+    /// nothing on SQLite (whose freed pages are reused at once). Called by the job runner every
+    /// few thousand finished runs ([`runner::RunnerConfig::vacuum_every`]).
+    pub async fn vacuum_jobs(&self) -> Result<(), StoreError> {
+        match &*self.backend {
+            Backend::Sqlite(_) => Ok(()),
+            Backend::Postgres(b) => b.get().outside_transaction("vacuum (analyze) job").await,
+        }
+    }
+
     /// True when the database answers a trivial query.
     pub async fn ping(&self) -> bool {
         self.read(|c| c.query_one("select 1", &[]).map(|_| ()))

@@ -381,6 +381,21 @@ impl PgBackend {
         })())
     }
 
+    /// Waits for a turn on one of the pooled connections (FIFO); the deadline it returns bounds
+    /// the wait for the pool too.
+    async fn permit(
+        &self,
+    ) -> Result<(std::time::Instant, tokio::sync::OwnedSemaphorePermit), StoreError> {
+        let deadline = std::time::Instant::now() + self.wait();
+        let permit = tokio::time::timeout(self.wait(), self.permits.clone().acquire_owned())
+            .await
+            .map_err(|_| {
+                StoreError::Unavailable("timed out waiting for a database connection".into())
+            })?
+            .map_err(|_| StoreError::Unavailable("the database pool is closed".into()))?;
+        Ok((deadline, permit))
+    }
+
     /// Runs `f` on a pooled connection ([`Self::on_connection`]), on tokio's blocking pool, once
     /// one of the connections is free; `Unavailable` when none is within the acquire timeout
     /// (waiting for the permit and for the pool together).
@@ -389,16 +404,26 @@ impl PgBackend {
         read_only: bool,
         f: impl FnOnce(&mut dyn Conn) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let deadline = std::time::Instant::now() + self.wait();
-        let permit = tokio::time::timeout(self.wait(), self.permits.clone().acquire_owned())
-            .await
-            .map_err(|_| {
-                StoreError::Unavailable("timed out waiting for a database connection".into())
-            })?
-            .map_err(|_| StoreError::Unavailable("the database pool is closed".into()))?;
+        let (deadline, permit) = self.permit().await?;
         let backend = self.clone();
         tokio::task::spawn_blocking(move || {
             let out = backend.on_connection(read_only, Some(deadline), f);
+            drop(permit);
+            out
+        })
+        .await
+        .map_err(|e| StoreError::Database(format!("database task failed: {e}")))?
+    }
+
+    /// Runs `sql`, a statement that cannot run in a transaction (`vacuum`), on a pooled
+    /// connection, once one is free (like [`Self::run`]).
+    pub(crate) async fn outside_transaction(&self, sql: &'static str) -> Result<(), StoreError> {
+        let (deadline, permit) = self.permit().await?;
+        let backend = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let out = backend.session(Some(deadline)).and_then(|mut session| {
+                backend.observe(session.client.batch_execute(sql).map_err(StoreError::from))
+            });
             drop(permit);
             out
         })

@@ -9,6 +9,7 @@ use gatehouse_domain::Clock;
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -79,6 +80,9 @@ pub struct RunnerConfig {
     pub backoff_base_ms: i64,
     /// Largest retry delay.
     pub backoff_cap_ms: i64,
+    /// After how many finished runs this runner has the job table vacuumed
+    /// ([`Store::vacuum_jobs`]; 0: never).
+    pub vacuum_every: u64,
 }
 
 impl RunnerConfig {
@@ -91,6 +95,7 @@ impl RunnerConfig {
             concurrency: 16,
             backoff_base_ms: 1_000,
             backoff_cap_ms: 3_600_000,
+            vacuum_every: 5_000,
         }
     }
 }
@@ -103,6 +108,9 @@ pub struct Runner {
     handlers: Arc<HashMap<&'static str, Arc<dyn JobHandler>>>,
     config: RunnerConfig,
     wake: Arc<Notify>,
+    /// Runs finished, and whether a vacuum is under way (one at a time).
+    finished: Arc<AtomicU64>,
+    vacuuming: Arc<AtomicBool>,
 }
 
 impl Runner {
@@ -120,6 +128,8 @@ impl Runner {
             handlers: Arc::new(handlers),
             config,
             wake: Arc::new(Notify::new()),
+            finished: Arc::new(AtomicU64::new(0)),
+            vacuuming: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -178,6 +188,36 @@ impl Runner {
         let Some(handler) = self.handlers.get(job.kind.as_str()).cloned() else {
             return Ok(());
         };
+        let outcome = self.run_handler(&*handler, job).await;
+        self.count_finished();
+        outcome
+    }
+
+    /// Counts a finished run; every `vacuum_every` of them, has the job table vacuumed in the
+    /// background (unless a vacuum is still under way). Each run leaves dead row versions behind
+    /// (the claim and the outcome are updates), which every claim walks until a vacuum clears them;
+    /// PostgreSQL's autovacuum comes late on a busy queue (20 % of the table, once a minute) or not
+    /// at all where it is off.
+    fn count_finished(&self) {
+        let every = self.config.vacuum_every;
+        let n = self.finished.fetch_add(1, Ordering::Relaxed) + 1;
+        if every == 0 || n % every != 0 || self.vacuuming.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let (store, vacuuming) = (self.store.clone(), self.vacuuming.clone());
+        tokio::spawn(async move {
+            let started = std::time::Instant::now();
+            match store.vacuum_jobs().await {
+                Ok(()) => {
+                    tracing::debug!(ms = started.elapsed().as_millis(), "vacuumed the job table")
+                }
+                Err(e) => tracing::warn!(error = %e, "vacuuming the job table failed: {e}"),
+            }
+            vacuuming.store(false, Ordering::Release);
+        });
+    }
+
+    async fn run_handler(&self, handler: &dyn JobHandler, job: Job) -> Result<(), StoreError> {
         let (id, attempt, kind) = (job.id, job.attempt, job.kind.clone());
         let worker = job.worker.clone().unwrap_or_default();
         let outcome = handler.run(job).await;
