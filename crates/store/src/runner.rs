@@ -201,7 +201,7 @@ impl Runner {
     fn count_finished(&self) {
         let every = self.config.vacuum_every;
         let n = self.finished.fetch_add(1, Ordering::Relaxed) + 1;
-        if every == 0 || n % every != 0 || self.vacuuming.swap(true, Ordering::AcqRel) {
+        if every == 0 || !n.is_multiple_of(every) || self.vacuuming.swap(true, Ordering::AcqRel) {
             return;
         }
         let (store, vacuuming) = (self.store.clone(), self.vacuuming.clone());
