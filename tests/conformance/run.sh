@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Conformance harness: drives the REAL release binary with SailPoint's official Python SDK
-# (pytest scenarios in this folder) and with schemathesis (one run per path family).
+# (pytest scenarios in this folder) and with schemathesis: one run per path family with an
+# ORG_ADMIN token (IN-1), then per family one run each with no token, a USER token and an expired
+# token (IN-2).
 #
 #   bash tests/conformance/run.sh            # from anywhere; needs target/release/gatehouse
 #
@@ -10,6 +12,13 @@
 #   SCHEMATHESIS_SEED           schemathesis' seed (default 20261122, so CI runs are repeatable;
 #                               'random' draws a new one each run, for exploration)
 #   CONFORMANCE_FAMILIES        families to fuzz (default "v3 v2024 beta v1")
+#   SCHEMATHESIS_AUTH_MAX_EXAMPLES  test cases per API operation and phase in the IN-2 runs
+#                               without valid credentials (default 3)
+#   SCHEMATHESIS_AUTH_PHASES    schemathesis phases of the IN-2 runs (default
+#                               "examples,fuzzing,stateful"; add coverage for a thorough run,
+#                               which takes about 5 minutes more on 2 cores)
+#   CONFORMANCE_AUTH_MODES      IN-2 modes to run per family (default "none user expired"; empty
+#                               skips the stage)
 #   CONFORMANCE_REPORT_DIR      where JUnit reports and the server log are kept (default target/conformance)
 #
 # Exit status: 0 only if pytest and every schemathesis run passed.
@@ -24,6 +33,9 @@ REQUIREMENTS="$HERE/requirements.txt"
 BIN="${GATEHOUSE_BIN:-target/release/gatehouse}"
 SCHEMATHESIS_MAX_EXAMPLES="${SCHEMATHESIS_MAX_EXAMPLES:-30}"
 FAMILIES="${CONFORMANCE_FAMILIES:-v3 v2024 beta v1}"
+SCHEMATHESIS_AUTH_MAX_EXAMPLES="${SCHEMATHESIS_AUTH_MAX_EXAMPLES:-3}"
+SCHEMATHESIS_AUTH_PHASES="${SCHEMATHESIS_AUTH_PHASES:-examples,fuzzing,stateful}"
+AUTH_MODES="${CONFORMANCE_AUTH_MODES-none user expired}"
 REPORT_DIR="${CONFORMANCE_REPORT_DIR:-$ROOT/target/conformance}"
 READY_TIMEOUT=30
 
@@ -242,32 +254,119 @@ seed_args=()
 SCHEMATHESIS_SEED="${SCHEMATHESIS_SEED:-20261122}"
 [[ "$SCHEMATHESIS_SEED" != "random" ]] && seed_args=(--seed "$SCHEMATHESIS_SEED")
 
+# run_schemathesis NAME MAX_EXAMPLES [ARG...]: one schemathesis run against one family's document
+# ($family) with the configuration $ST_CONFIG, reported as schemathesis-NAME.xml; extra ARGs (e.g.
+# the Authorization header) go last. A failure is recorded, not fatal, so every run gets its turn.
+ST_CONFIG="$WORK/schemathesis.toml"
+run_schemathesis() {
+    local name=$1 examples=$2 rc
+    shift 2
+    mkdir -p "$WORK/st-$name"
+    set +e
+    (
+        cd "$WORK/st-$name"
+        PYTHONPATH="$HERE${PYTHONPATH:+:$PYTHONPATH}" "$VENV/bin/schemathesis" --config-file "$ST_CONFIG" run \
+            "$URL/openapi.json?family=$family" \
+            --max-examples "$examples" \
+            "${seed_args[@]}" \
+            --generation-database none \
+            --request-timeout 30 \
+            --report junit --report-junit-path "$REPORT_DIR/schemathesis-$name.xml" \
+            --no-color \
+            "$@"
+    )
+    rc=$?
+    set -e
+    [[ $rc -eq 0 ]] || {
+        failures+=("schemathesis $name (exit $rc)")
+        failed_reports+=("$REPORT_DIR/schemathesis-$name.xml")
+    }
+}
+
 for family in $FAMILIES; do
     section "schemathesis: family $family (max ${SCHEMATHESIS_MAX_EXAMPLES} examples per operation)"
     # Each family runs against a freshly reset tenant as a fresh ORG_ADMIN holding one PAT, so
     # creates start below the 10-PAT limit and earlier families' objects do not leak in.
     token="$("$PY" "$HERE/gatehouse_admin.py" fuzz-token "$URL" "$ADMIN_TOKEN" "$family")"
-    mkdir -p "$WORK/st-$family"
-    set +e
-    (
-        cd "$WORK/st-$family"
-        PYTHONPATH="$HERE${PYTHONPATH:+:$PYTHONPATH}" "$VENV/bin/schemathesis" --config-file "$WORK/schemathesis.toml" run \
-            "$URL/openapi.json?family=$family" \
-            --header "Authorization: Bearer $token" \
-            --max-examples "$SCHEMATHESIS_MAX_EXAMPLES" \
-            "${seed_args[@]}" \
-            --generation-database none \
-            --request-timeout 30 \
-            --report junit --report-junit-path "$REPORT_DIR/schemathesis-$family.xml" \
-            --no-color
-    )
-    rc=$?
-    set -e
-    [[ $rc -eq 0 ]] || {
-        failures+=("schemathesis $family (exit $rc)")
-        failed_reports+=("$REPORT_DIR/schemathesis-$family.xml")
-    }
+    run_schemathesis "$family" "$SCHEMATHESIS_MAX_EXAMPLES" --header "Authorization: Bearer $token"
 done
+
+# ---------------------------------------------------------------------------------------------
+# IN-2: every family again, without valid credentials, against the demo tenant:
+#   none     no Authorization header: every operation must answer 401
+#   user     alice.nguyen, a demo employee at the USER level only, through a PAT the admin API
+#            mints her (gatehouse_admin.py user-token): 403 from every operation outside her own
+#            (the hooks' USER_OPERATIONS, AUTH-1's policy), and her PAT lists hold only her PATs
+#   expired  a real token of the server whose `exp` has passed: the bootstrap admin's PAT with
+#            the shortest token lifetime a PAT allows (15 s), taken at the start of this stage and
+#            used once the server refuses it as expired (15 s + 30 s leeway); wait-expired also
+#            checks that a fresh token of the same PAT still works, so the refusal is down to
+#            `exp` alone. It is an ORG_ADMIN's token: were expiry not enforced, it would be served
+#            everything. Expiry is judged by the wall clock, not the virtual clock (auth/jwt.rs),
+#            so moving the clock cannot expire it; and no signature is forged, the key being the
+#            server's secret.
+# Checks: the configuration above (all checks, the same narrowed operations for the same reasons;
+# they only matter where the USER is let through), plus the hooks' `gatehouse_credentials_enforced`
+# (GATEHOUSE_AUTH_MODE), because schemathesis' `ignored_auth` looks only at 2xx answers and takes
+# any header sent for valid credentials. One more narrowing, for the runs without a valid token
+# only: status_code_conformance is off for getCountCompletedWorkItems(V1), whose v2024 and v1
+# specs declare no 401 (v3's does); the custom check still demands exactly 401 there.
+# No data change: every row of every table of the server's database is compared before and after
+# each run; in the USER runs, rows that name alice (her PATs, her requests) may change.
+# Size: SCHEMATHESIS_AUTH_MAX_EXAMPLES (3) in the examples, fuzzing and stateful phases: about
+# 1,500 cases per mode, some 3 minutes of schemathesis CPU for the twelve runs (it is one
+# single-threaded process, so about that on 2 cores). The coverage phase (SCHEMATHESIS_AUTH_PHASES)
+# would add about 5 minutes, so CI leaves it out: the guard decides before any input is read, and
+# the fuzzing phase sends negative as well as positive data.
+if [[ -n "$AUTH_MODES" ]]; then
+    section "IN-2: schemathesis without valid credentials (modes: $AUTH_MODES; phases $SCHEMATHESIS_AUTH_PHASES; max ${SCHEMATHESIS_AUTH_MAX_EXAMPLES} examples per operation)"
+    auth_started=$(date +%s)
+    { cat "$WORK/schemathesis.toml"; cat <<'TOML'
+
+[[operations]]
+include-operation-id = ["getCountCompletedWorkItems", "getCountCompletedWorkItemsV1"]
+checks.status_code_conformance.enabled = false
+TOML
+    } >"$WORK/schemathesis-no-token.toml"
+    "$PY" "$HERE/gatehouse_admin.py" demo-tenant "$URL" "$ADMIN_TOKEN"
+    read -r USER_ID USER_TOKEN < <("$PY" "$HERE/gatehouse_admin.py" user-token "$URL" "$ADMIN_TOKEN" alice.nguyen)
+    [[ -n "${USER_TOKEN:-}" ]] || die "no USER token"
+    read -r SHORT_PAT_ID SHORT_PAT_SECRET EXPIRED_TOKEN < <("$PY" "$HERE/gatehouse_admin.py" short-lived-token "$URL" "$ADMIN_TOKEN")
+    [[ -n "${EXPIRED_TOKEN:-}" ]] || die "no short-lived token"
+    expired_checked=""
+    for family in $FAMILIES; do
+        for mode in $AUTH_MODES; do
+            section "schemathesis: family $family, $mode token"
+            auth_args=()
+            ST_CONFIG="$WORK/schemathesis-no-token.toml"
+            case $mode in
+                none) ;;
+                user)
+                    ST_CONFIG="$WORK/schemathesis.toml"
+                    auth_args=(--header "Authorization: Bearer $USER_TOKEN") ;;
+                expired)
+                    if [[ -z "$expired_checked" ]]; then
+                        "$PY" "$HERE/gatehouse_admin.py" wait-expired "$URL" "$EXPIRED_TOKEN" \
+                            "$SHORT_PAT_ID" "$SHORT_PAT_SECRET" 90 || die "no expired token"
+                        expired_checked=1
+                    fi
+                    auth_args=(--header "Authorization: Bearer $EXPIRED_TOKEN") ;;
+                *) die "unknown auth mode '$mode' (none, user, expired)" ;;
+            esac
+            "$PY" "$HERE/gatehouse_admin.py" db-state "$WORK/data/gatehouse.db" "$WORK/db-before.json"
+            GATEHOUSE_AUTH_MODE="$mode" GATEHOUSE_AUTH_USER_ID="$USER_ID" \
+                run_schemathesis "$family-$mode" "$SCHEMATHESIS_AUTH_MAX_EXAMPLES" \
+                --phases "$SCHEMATHESIS_AUTH_PHASES" "${auth_args[@]}"
+            "$PY" "$HERE/gatehouse_admin.py" db-state "$WORK/data/gatehouse.db" "$WORK/db-after.json"
+            owner=()
+            [[ $mode == user ]] && owner=("$USER_ID")
+            "$PY" "$HERE/gatehouse_admin.py" db-compare "$WORK/db-before.json" "$WORK/db-after.json" "${owner[@]}" ||
+                failures+=("database changed by schemathesis $family-$mode")
+        done
+    done
+    ST_CONFIG="$WORK/schemathesis.toml"
+    echo "IN-2 stage: $(( $(date +%s) - auth_started )) s"
+fi
 
 # ---------------------------------------------------------------------------------------------
 section "Summary"

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import os
+from urllib.parse import urlsplit
 
 import schemathesis
 from schemathesis.core.parameters import ParameterLocation
@@ -96,3 +98,92 @@ def map_case(context, case):
         return case
     case.body = body
     return case
+
+
+# ---------------------------------------------------------------------------------------------
+# IN-2: the runs without valid credentials (run.sh sets GATEHOUSE_AUTH_MODE for them).
+#
+#   none     no Authorization header at all
+#   expired  a real token of the server, signed by it, whose `exp` has passed
+#   user     a token of a person at the USER level only (GATEHOUSE_AUTH_USER_ID is their id)
+#
+# schemathesis' own `ignored_auth` check only looks at 2xx answers and, when a header was sent,
+# takes that header for valid credentials; an expired token that the server wrongly accepted
+# would pass it. The check below states what each mode must get instead.
+
+AUTH_MODE = os.environ.get("GATEHOUSE_AUTH_MODE", "")
+AUTH_USER_ID = os.environ.get("GATEHOUSE_AUTH_USER_ID", "")
+
+# The operations a person at the USER level may call (any other answers 403), by operationId.
+# This is the `user` column of AUTH-1's policy (crates/api/tests/api/route_matrix.rs) restated
+# here, not read from the server: their own PATs; access requests they submit or cancel, and
+# their status; the approvals and work items assigned to them; the access-request
+# configuration; the public identities; and what the v2024/beta specs open to every user level
+# (identity and entitlement lists and gets; identity DELETE, which is not built and answers 501).
+# In /beta the work-item operations are for admins only (USER_DENIED_PATH_PREFIXES).
+USER_OPERATIONS = frozenset(
+    {
+        "listPersonalAccessTokens", "listPersonalAccessTokensV1",
+        "createPersonalAccessToken", "createPersonalAccessTokenV1",
+        "patchPersonalAccessToken", "patchPersonalAccessTokenV1",
+        "deletePersonalAccessToken", "deletePersonalAccessTokenV1",
+        "createAccessRequest", "createAccessRequestV1",
+        "cancelAccessRequest", "cancelAccessRequestV1",
+        "listAccessRequestStatus", "listAccessRequestStatusV1",
+        "getAccessRequestConfig", "getAccessRequestConfigV1", "getAccessRequestConfigV2",
+        "listPendingApprovals", "listPendingApprovalsV1",
+        "listCompletedApprovals", "listCompletedApprovalsV1",
+        "getAccessRequestApprovalSummary", "getAccessRequestApprovalSummaryV1",
+        "approveAccessRequest", "approveAccessRequestV1",
+        "rejectAccessRequest", "rejectAccessRequestV1",
+        "forwardAccessRequest", "forwardAccessRequestV1",
+        "listWorkItems", "listWorkItemsV1", "getWorkItem", "getWorkItemV1",
+        "getCompletedWorkItems", "getCompletedWorkItemsV1",
+        "getCountWorkItems", "getCountWorkItemsV1",
+        "getCountCompletedWorkItems", "getCountCompletedWorkItemsV1",
+        "getWorkItemsSummary", "getWorkItemsSummaryV1",
+        "completeWorkItem", "completeWorkItemV1",
+        "approveApprovalItem", "approveApprovalItemV1",
+        "rejectApprovalItem", "rejectApprovalItemV1",
+        "approveApprovalItemsInBulk", "approveApprovalItemsInBulkV1",
+        "rejectApprovalItemsInBulk", "rejectApprovalItemsInBulkV1",
+        "loadAccountSelections", "loadAccountSelectionsV1",
+        "submitAccountSelection", "submitAccountSelectionV1",
+        "forwardWorkItem", "forwardWorkItemV1", "sendWorkItemForward",
+        "getPublicIdentities",
+        "listIdentities", "getIdentity", "deleteIdentity", "listEntitlements",
+    }
+)
+USER_DENIED_PATH_PREFIXES = ("/beta/work-items",)
+
+
+def _operation_id(case) -> str:
+    return str(case.operation.definition.raw.get("operationId", ""))
+
+
+def _user_may_call(case, response) -> bool:
+    path = urlsplit(response.request.url).path
+    return _operation_id(case) in USER_OPERATIONS and not path.startswith(USER_DENIED_PATH_PREFIXES)
+
+
+@schemathesis.check
+def gatehouse_credentials_enforced(ctx, response, case):
+    """IN-2: without a valid token every operation is 401; a USER gets 403 outside its operations
+    and sees only its own PATs."""
+    if case.method.upper() != case.operation.method.upper() and response.status_code == 405:
+        # The coverage phase's unexpected methods (TRACE, ...): no route, nothing to authorise.
+        return None
+    if AUTH_MODE in ("none", "expired"):
+        if response.status_code != 401:
+            raise AssertionError(
+                f"{AUTH_MODE} token: expected 401 from {_operation_id(case)}, got {response.status_code}"
+            )
+    elif AUTH_MODE == "user":
+        op = _operation_id(case)
+        if not _user_may_call(case, response) and response.status_code != 403:
+            raise AssertionError(f"USER token: expected 403 from {op}, got {response.status_code}")
+        if op.startswith("listPersonalAccessTokens") and response.status_code == 200:
+            others = [p.get("id") for p in response.json() if (p.get("owner") or {}).get("id") != AUTH_USER_ID]
+            if others:
+                raise AssertionError(f"USER token: {op} listed PATs of other people: {others[:5]}")
+    return None

@@ -120,9 +120,11 @@ pub async fn list_oauth_clients(
 pub async fn create_oauth_client(
     State(state): State<AppState>,
     caller: Caller,
-    ApiJson(body): ApiJson<CreateOAuthClientRequest>,
+    body: Result<ApiJson<CreateOAuthClientRequest>, ApiError>,
 ) -> Result<Json<CreateOAuthClientResponse>, ApiError> {
+    // Who may call comes before what was sent: a non-admin learns nothing about the body.
     require_admin(&caller)?;
+    let ApiJson(body) = body?;
     let name = body
         .name
         .ok_or_else(|| ApiError::missing("name"))?
@@ -207,9 +209,10 @@ pub async fn patch_oauth_client(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    ApiJson(body): ApiJson<serde_json::Value>,
+    body: Result<ApiJson<serde_json::Value>, ApiError>,
 ) -> Result<Json<GetOAuthClientResponse>, ApiError> {
     require_admin(&caller)?;
+    let ApiJson(body) = body?;
     let patch = json_patch(body)?;
     let tenant = caller.tenant().to_owned();
     let key = id.clone();

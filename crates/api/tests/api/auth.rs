@@ -661,3 +661,76 @@ async fn one_throttled_client_leaves_the_others_alone() {
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     }
 }
+
+/// IN-2 (schemathesis with a USER token) found these admin-only operations reading the body
+/// before deciding who may call: a USER sending no body, a body that is not JSON or one of the
+/// wrong shape got a 400 that described the body instead of the 403. The caller is decided
+/// first now, whatever the body, and nothing is stored.
+#[tokio::test]
+async fn a_non_admin_is_refused_before_the_body_of_an_admin_only_operation_is_read() {
+    let app = TestApp::new().await;
+    let (_, user) = app.person("ida.user", &["USER"]).await;
+    let client = app
+        .admin(
+            "POST",
+            "/v3/oauth-clients",
+            Some(json!({
+                "name": "kept", "description": "d", "accessTokenValiditySeconds": 3600,
+                "grantTypes": ["CLIENT_CREDENTIALS"], "accessType": "OFFLINE", "enabled": true
+            })),
+        )
+        .await;
+    assert_eq!(client.status, StatusCode::OK, "{}", client.text);
+    let client_id = client.body["id"].as_str().unwrap().to_owned();
+    let bodies: [(Option<&str>, &str); 4] = [
+        (None, ""),
+        (Some("application/json"), "{not json"),
+        (Some("application/json"), r#"{"name": 42}"#),
+        (Some("text/plain"), "name=x"),
+    ];
+    let routes = [
+        ("POST", "/v3/oauth-clients".to_owned()),
+        ("POST", "/beta/oauth-clients".to_owned()),
+        ("POST", "/oauth-clients/v1".to_owned()),
+        ("PATCH", format!("/v3/oauth-clients/{client_id}")),
+        ("PATCH", format!("/oauth-clients/v1/{client_id}")),
+        (
+            "POST",
+            "/v2024/access-request-approvals/bulk-approve".to_owned(),
+        ),
+        (
+            "POST",
+            "/access-request-approvals/v1/bulk-approve".to_owned(),
+        ),
+    ];
+    for (method, path) in &routes {
+        for (ct, body) in bodies {
+            let mut req = Request::builder()
+                .method(*method)
+                .uri(path.as_str())
+                .header("authorization", format!("Bearer {user}"));
+            if let Some(ct) = ct {
+                req = req.header("content-type", ct);
+            }
+            let r = app.send(req.body(Body::from(body)).unwrap()).await;
+            let text = assert_error(&r, StatusCode::FORBIDDEN);
+            assert!(
+                text.contains("ORG_ADMIN"),
+                "{method} {path} with {ct:?} {body:?}: {text}"
+            );
+        }
+    }
+    let clients = app.admin("GET", "/v3/oauth-clients", None).await;
+    assert_eq!(clients.status, StatusCode::OK, "{}", clients.text);
+    let names: Vec<&str> = clients
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"kept") && !names.contains(&"x"),
+        "{names:?}"
+    );
+}
