@@ -162,13 +162,32 @@ impl Desks {
         {
             return Ok(());
         }
+        self.under_lease(lease, now, |_| Ok(())).await
+    }
+
+    /// Runs `f` in a write that first renews `lease` to `now` plus the lease's length.
+    /// [`JobError::LeaseLost`], and `f` not run, when the lease is no longer this run's.
+    async fn under_lease<T: Send + 'static>(
+        &self,
+        lease: &mut Lease,
+        now: Timestamp,
+        f: impl FnOnce(&mut dyn Conn) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, JobError> {
         let renewal = lease.renewal(now, self.lease_ms());
         let until = renewal.until;
-        if !self.store.write(move |c| renewal.apply(c)).await? {
-            return Err(JobError::LeaseLost);
-        }
+        let out = self
+            .store
+            .write(move |c| {
+                if renewal.apply(c)? {
+                    f(c).map(Some)
+                } else {
+                    Ok(None)
+                }
+            })
+            .await?
+            .ok_or(JobError::LeaseLost)?;
         lease.renewed(until);
-        Ok(())
+        Ok(out)
     }
 
     /// Loads integration `id` with its credentials opened. `Ok(None)`: it no longer exists.
@@ -261,29 +280,20 @@ impl Desks {
         failpoint::hit(failpoint::CLAIMED);
         let now = self.clock.now();
         let mut lease = Lease::of(job);
-        let renewal = lease.renewal(now, self.lease_ms());
-        let until = renewal.until;
         let (t, i) = (tenant.clone(), id.clone());
         // The lease is renewed in the write that begins the attempt. A first attempt is counted
         // in it too (one commit less per ticket); a later one only once the lookup below has not
         // found the ticket.
-        let begun = self
-            .store
-            .write(move |c| {
-                if !renewal.apply(c)? {
-                    return Ok(None);
-                }
-                let work = tickets::begin(c, &t, &i, now)?;
-                if work.as_ref().is_some_and(|w| w.ticket.attempts == 0) {
-                    tickets::attempt_started(c, &t, &i)?;
-                }
-                Ok(Some(work))
-            })
-            .await?;
-        let Some(work) = begun.ok_or(JobError::LeaseLost)? else {
+        let begun = self.under_lease(&mut lease, now, move |c| {
+            let work = tickets::begin(c, &t, &i, now)?;
+            if work.as_ref().is_some_and(|w| w.ticket.attempts == 0) {
+                tickets::attempt_started(c, &t, &i)?;
+            }
+            Ok(work)
+        });
+        let Some(work) = begun.await? else {
             return Ok(());
         };
-        lease.renewed(until);
         let integration = work.ticket.integration_id.clone();
         let Some(loaded) = self.load_or_fail(&tenant, &id, &integration).await? else {
             return Ok(());
@@ -300,22 +310,11 @@ impl Desks {
         if let Ok(None) = outcome {
             if work.ticket.attempts > 0 {
                 let (t, i) = (tenant.clone(), id.clone());
-                let renewal = lease.renewal(self.clock.now(), self.lease_ms());
-                let until = renewal.until;
-                let held = self
-                    .store
-                    .write(move |c| {
-                        let held = renewal.apply(c)?;
-                        if held {
-                            tickets::attempt_started(c, &t, &i)?;
-                        }
-                        Ok(held)
-                    })
-                    .await?;
-                if !held {
-                    return Err(JobError::LeaseLost);
-                }
-                lease.renewed(until);
+                let now = self.clock.now();
+                self.under_lease(&mut lease, now, move |c| {
+                    tickets::attempt_started(c, &t, &i)
+                })
+                .await?;
             }
             let content = self
                 .content(&tenant, &work.request, &correlation, &loaded)
