@@ -1,7 +1,8 @@
 //! Fuzz target: the outbound URL and address guard (`gatehouse_domain::net_guard`).
 //!
-//! Arbitrary text goes through `check_url` under both policies, and the first bytes are also read
-//! as an IPv4 or IPv6 address for `check_ip`. Invariants (an independent statement of the rules):
+//! Arbitrary text goes through `check_url` under the three kinds of policy (strict, private
+//! networks allowed, an allow-list), and the first bytes are also read as an IPv4 or IPv6 address
+//! for `check_ip`. Invariants (an independent statement of the rules):
 //! - whatever the policy, an accepted URL is http(s) without user info, its host is not a
 //!   metadata name, and a literal address in it is not unspecified, link-local, metadata,
 //!   multicast, broadcast or reserved (also when embedded in IPv6);
@@ -9,20 +10,54 @@
 //!   carrier-grade NAT, benchmarking or unique-local, and its host is not `localhost`;
 //! - what the strict policy accepts, the permissive one accepts too;
 //! - an accepted URL's serialisation is accepted again (the check is stable);
+//! - under the allow-list (10.20.0.0/16, 8.8.8.0/24, fd00:1::/32, desk.corp.example), an accepted
+//!   address is inside a listed network (IPv4 also as `::ffff:a.b.c.d`) and not refused whatever
+//!   the policy; an accepted host name is not a metadata name;
 //! - `check_url("http://<ip>/")` and `check_ip(ip)` agree.
 
 #![no_main]
 
 use gatehouse_domain::net_guard::{check_ip, check_url, NetPolicy};
+use std::sync::OnceLock;
 use libfuzzer_sys::fuzz_target;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-const STRICT: NetPolicy = NetPolicy {
-    allow_private: false,
-};
-const LOCAL: NetPolicy = NetPolicy {
-    allow_private: true,
-};
+fn strict() -> &'static NetPolicy {
+    static POLICY: OnceLock<NetPolicy> = OnceLock::new();
+    POLICY.get_or_init(NetPolicy::default)
+}
+
+fn local() -> &'static NetPolicy {
+    static POLICY: OnceLock<NetPolicy> = OnceLock::new();
+    POLICY.get_or_init(NetPolicy::private_allowed)
+}
+
+fn listed() -> &'static NetPolicy {
+    static POLICY: OnceLock<NetPolicy> = OnceLock::new();
+    POLICY.get_or_init(|| {
+        NetPolicy::only(
+            ["10.20.0.0/16", "8.8.8.0/24", "fd00:1::/32", "desk.corp.example"]
+                .iter()
+                .map(|e| e.parse().unwrap())
+                .collect(),
+        )
+    })
+}
+
+/// Inside one of `listed()`'s networks.
+fn in_list(ip: IpAddr) -> bool {
+    let ip = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    };
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            (o[0] == 10 && o[1] == 20) || (o[0] == 8 && o[1] == 8 && o[2] == 8)
+        }
+        IpAddr::V6(v6) => v6.segments()[..2] == [0xfd00, 1],
+    }
+}
 
 /// Refused whatever the policy.
 fn v4_never(ip: Ipv4Addr) -> bool {
@@ -78,7 +113,14 @@ fn v6_private(ip: Ipv6Addr) -> bool {
         || v6_as_v4(ip).is_some_and(v4_private)
 }
 
-fn ip_allowed_by_rules(ip: IpAddr, policy: NetPolicy) -> bool {
+fn ip_allowed_by_rules(ip: IpAddr, policy: &NetPolicy) -> bool {
+    if !policy.allow.is_empty() {
+        let never = match ip {
+            IpAddr::V4(v4) => v4_never(v4),
+            IpAddr::V6(v6) => v6_never(v6),
+        };
+        return !never && in_list(ip);
+    }
     match ip {
         IpAddr::V4(v4) => !v4_never(v4) && (policy.allow_private || !v4_private(v4)),
         IpAddr::V6(v6) => !v6_never(v6) && (policy.allow_private || !v6_private(v6)),
@@ -94,7 +136,7 @@ const METADATA: &[&str] = &[
     "metadata.azure.internal",
 ];
 
-fn check_accepted(text: &str, u: &url::Url, policy: NetPolicy) {
+fn check_accepted(text: &str, u: &url::Url, policy: &NetPolicy) {
     assert!(matches!(u.scheme(), "http" | "https"), "{text:?}");
     assert!(
         u.username().is_empty() && u.password().is_none(),
@@ -117,7 +159,7 @@ fn check_accepted(text: &str, u: &url::Url, policy: NetPolicy) {
         Some(url::Host::Domain(d)) => {
             let name = d.trim_end_matches('.').to_ascii_lowercase();
             assert!(!METADATA.contains(&name.as_str()), "{text:?}");
-            if !policy.allow_private {
+            if !policy.allow_private && policy.allow.is_empty() {
                 assert!(
                     name != "localhost" && !name.ends_with(".localhost"),
                     "{text:?}"
@@ -136,7 +178,7 @@ fn check_accepted(text: &str, u: &url::Url, policy: NetPolicy) {
 }
 
 fn check_address(ip: IpAddr) {
-    for policy in [STRICT, LOCAL] {
+    for policy in [strict(), local(), listed()] {
         let by_ip = check_ip(ip, policy).is_ok();
         assert_eq!(
             by_ip,
@@ -169,16 +211,19 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let strict = check_url(text, STRICT);
-    let local = check_url(text, LOCAL);
-    if let Ok(u) = &strict {
-        check_accepted(text, u, STRICT);
-        assert!(local.is_ok(), "{text:?}: strict accepts, local refuses");
+    let by_strict = check_url(text, strict());
+    let by_local = check_url(text, local());
+    if let Ok(u) = &by_strict {
+        check_accepted(text, u, strict());
+        assert!(by_local.is_ok(), "{text:?}: strict accepts, local refuses");
     }
-    if let Ok(u) = &local {
-        check_accepted(text, u, LOCAL);
+    if let Ok(u) = &by_local {
+        check_accepted(text, u, local());
     }
-    if let Err(e) = &strict {
+    if let Ok(u) = check_url(text, listed()) {
+        check_accepted(text, &u, listed());
+    }
+    if let Err(e) = &by_strict {
         assert!(!e.0.is_empty());
     }
 });

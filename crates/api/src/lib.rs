@@ -98,7 +98,7 @@ impl AppState {
             store.clone(),
             clock.clone(),
             &master_key,
-            config.net,
+            config.net.clone(),
             config.desk,
         ));
         let mut handlers = access_requests::handlers::all(&store, &clock);

@@ -147,6 +147,17 @@ pub struct ServeArgs {
     /// 127.0.0.0/8). Metadata and link-local addresses stay unreachable whatever this says.
     #[arg(long, env = "GATEHOUSE_ALLOW_PRIVATE_NETWORK")]
     pub allow_private_network: bool,
+    /// Allow-list of what service-desk URLs may reach: networks in CIDR notation (10.20.0.0/16,
+    /// fd00::/8, 192.0.2.7) and host names (desk.example.com, *.example.com), repeated or
+    /// comma-separated. When given, nothing else is reachable, public or private; metadata and
+    /// link-local addresses stay unreachable whatever it lists.
+    #[arg(
+        long,
+        env = "GATEHOUSE_ALLOW_NETWORK",
+        value_delimiter = ',',
+        conflicts_with = "allow_private_network"
+    )]
+    pub allow_network: Vec<gatehouse_domain::net_guard::Allowed>,
     /// Task history: `keep` every task, or `strict`: hide tasks older than 90 days, as SailPoint does.
     #[arg(long, env = "GATEHOUSE_TASK_RETENTION", default_value = "keep", value_parser = ["keep", "strict"])]
     pub task_retention: String,
@@ -210,6 +221,7 @@ impl std::fmt::Debug for ServeArgs {
             )
             .field("master_key", &masked(self.master_key.as_ref()))
             .field("allow_private_network", &self.allow_private_network)
+            .field("allow_network", &self.allow_network)
             .field("task_retention", &self.task_retention)
             .field(
                 "smtp_url",

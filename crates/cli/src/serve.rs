@@ -156,6 +156,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             rate_limit,
             net: gatehouse_domain::net_guard::NetPolicy {
                 allow_private: args.allow_private_network,
+                allow: args.allow_network.clone().into(),
             },
             task_retention_strict: args.task_retention == "strict",
             ..ApiConfig::default()

@@ -323,3 +323,38 @@ fn imports_are_tasks_and_a_refused_replace_changes_nothing() {
         "{failed}"
     );
 }
+
+#[test]
+fn a_bad_allow_list_entry_or_a_second_network_policy_stops_serve_before_it_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().display().to_string();
+    for (args, expect) in [
+        (
+            vec!["--allow-network", "10.0.0.1/8"],
+            "bits set past its prefix",
+        ),
+        (
+            vec!["--allow-network", "10.0.0.0/8,http://desk.example.com"],
+            "neither a network",
+        ),
+        (
+            vec!["--allow-network", "fd00::/129"],
+            "not a network in CIDR notation",
+        ),
+        (
+            vec!["--allow-network", "10.0.0.0/8", "--allow-private-network"],
+            "cannot be used with",
+        ),
+    ] {
+        let mut all = vec!["serve", "--data-dir", &data, "--listen", "127.0.0.1:0"];
+        all.extend(args.iter());
+        let out = gatehouse(&all);
+        let err = text(&out.stderr);
+        assert!(!out.status.success(), "{args:?} started");
+        assert!(err.contains(expect), "{args:?}: {err}");
+    }
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().next().is_none(),
+        "nothing was written to the data directory"
+    );
+}

@@ -6,7 +6,7 @@
 //! address its host name resolves to, by the client's own resolver, so a name that resolves to a
 //! link-local or metadata address is never connected to.
 
-use gatehouse_domain::net_guard::{check_ip, check_url, NetPolicy};
+use gatehouse_domain::net_guard::{check_resolved, check_url, NetPolicy};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
@@ -164,7 +164,7 @@ struct GuardedResolver(NetPolicy);
 
 impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
-        let policy = self.0;
+        let policy = self.0.clone();
         Box::pin(async move {
             let host = name.as_str().to_owned();
             let found: Vec<SocketAddr> =
@@ -172,12 +172,12 @@ impl Resolve for GuardedResolver {
             let allowed: Vec<SocketAddr> = found
                 .iter()
                 .copied()
-                .filter(|a| check_ip(a.ip(), policy).is_ok())
+                .filter(|a| check_resolved(&host, a.ip(), &policy).is_ok())
                 .collect();
             if allowed.is_empty() {
                 let why = found
                     .first()
-                    .and_then(|a| check_ip(a.ip(), policy).err())
+                    .and_then(|a| check_resolved(&host, a.ip(), &policy).err())
                     .map_or_else(|| "no address".to_owned(), |e| e.to_string());
                 return Err(
                     format!("{host} resolves to no address Gatehouse may call: {why}").into(),
@@ -223,7 +223,7 @@ impl Http {
             .no_proxy()
             .connect_timeout(config.connect_timeout)
             .timeout(config.total_timeout)
-            .dns_resolver(Arc::new(GuardedResolver(net)))
+            .dns_resolver(Arc::new(GuardedResolver(net.clone())))
             .user_agent(concat!("Gatehouse/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("the HTTP client builds with static settings");
@@ -241,7 +241,7 @@ impl Http {
 
     /// Sends `call`; a non-2xx answer is a [`CallError::Status`].
     pub async fn send(&self, call: Call) -> Result<Reply, CallError> {
-        let url = check_url(&call.url, self.net)
+        let url = check_url(&call.url, &self.net)
             .map_err(|e| CallError::Refused(format!("not a URL Gatehouse may call: {e}")))?;
         let what = format!("{} {}", call.method, describe(&url));
         let mut req = self.client.request(call.method, url);
@@ -330,13 +330,11 @@ mod tests {
             e.to_string().contains("no address Gatehouse may call"),
             "{e}"
         );
-        let allowed: Vec<SocketAddr> = GuardedResolver(NetPolicy {
-            allow_private: true,
-        })
-        .resolve(Name::from_str("localhost").unwrap())
-        .await
-        .unwrap()
-        .collect();
+        let allowed: Vec<SocketAddr> = GuardedResolver(NetPolicy::private_allowed())
+            .resolve(Name::from_str("localhost").unwrap())
+            .await
+            .unwrap()
+            .collect();
         assert!(allowed.iter().all(|a| a.ip().is_loopback()) && !allowed.is_empty());
     }
 }

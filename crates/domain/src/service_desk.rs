@@ -248,7 +248,7 @@ pub struct PreparedAttributes {
 pub fn check_urls(
     ty: &IntegrationType,
     attributes: &Map<String, Value>,
-    policy: crate::net_guard::NetPolicy,
+    policy: &crate::net_guard::NetPolicy,
 ) -> Result<(), AttributeError> {
     for a in ty.attributes.iter().filter(|a| matches!(a.kind, Kind::Url)) {
         if let Some(text) = attributes.get(a.name).and_then(Value::as_str) {

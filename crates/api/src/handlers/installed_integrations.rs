@@ -248,8 +248,8 @@ pub async fn install_integration(
     let d = draft(&body, ty, None, entry.name).map_err(in_notifier_terms)?;
     let id = secrets::new_id();
     let now = state.clock().now();
-    let net = state.config().net;
-    let built = build(&key(&state), net, &tenant, &id, d, None, now).map_err(in_notifier_terms)?;
+    let net = state.config().net.clone();
+    let built = build(&key(&state), &net, &tenant, &id, d, None, now).map_err(in_notifier_terms)?;
     let fresh = Fresh::new(&state);
     let (saved, issued) = write(&state, move |c| {
         save_installed(c, &built, None, body, fresh, now)
@@ -290,7 +290,7 @@ pub async fn update_installed_integration(
     own_tenant(&caller, &tenant)?;
     let id = integration_id(&raw);
     let body = InstalledBody::parse(&body)?;
-    let (seal, net, now) = (key(&state), state.config().net, state.clock().now());
+    let (seal, net, now) = (key(&state), state.config().net.clone(), state.clock().now());
     let fresh = Fresh::new(&state);
     let (saved, issued) = write(&state, move |c| {
         let Some(current) = service_desk::get(c, &tenant, &id)? else {
@@ -299,7 +299,7 @@ pub async fn update_installed_integration(
         let built = IntegrationType::by_type(&current.type_name)
             .ok_or_else(|| ApiError::Internal(format!("no template for {}", current.type_name)))
             .and_then(|ty| draft(&body, ty, Some(&current), &current.name))
-            .and_then(|d| build(&seal, net, &tenant, &id, d, Some(&current), now))
+            .and_then(|d| build(&seal, &net, &tenant, &id, d, Some(&current), now))
             .map_err(in_notifier_terms);
         match built {
             Ok(b) => save_installed(c, &b, Some(&current), body, fresh, now),

@@ -100,7 +100,7 @@ fn refused(r: Refusal, name: &str) -> ApiError {
 /// integration API builds through it too, so both APIs check and seal alike.
 pub fn build(
     key: &SealKey,
-    net: NetPolicy,
+    net: &NetPolicy,
     tenant: &str,
     id: &str,
     draft: Draft,
@@ -237,7 +237,7 @@ pub async fn create_service_desk_integration(
     let id = secrets::new_id();
     let integration = build(
         &key(&state),
-        state.config().net,
+        &state.config().net,
         caller.tenant(),
         &id,
         draft,
@@ -281,7 +281,7 @@ async fn replace(
 ) -> Result<Integration, ApiError> {
     let tenant = caller.tenant().to_owned();
     let key = key(state);
-    let net = state.config().net;
+    let net = state.config().net.clone();
     let now = state.clock().now();
     write(state, move |c| {
         let Some(current) = service_desk::get(c, &tenant, &id)? else {
@@ -297,7 +297,7 @@ async fn replace(
                     .collect(),
             };
             let draft = Draft::parse(&body, &before)?;
-            build(&key, net, &tenant, &id, draft, Some(&current), now)
+            build(&key, &net, &tenant, &id, draft, Some(&current), now)
         });
         match built {
             Ok(updated) => save(c, &updated, false),

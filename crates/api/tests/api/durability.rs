@@ -122,9 +122,7 @@ async fn a_worker_whose_lease_was_taken_while_it_waited_for_the_desk_opens_no_se
     };
     let app = TestApp::with(ApiConfig {
         rate_limit: RateLimit::Off,
-        net: NetPolicy {
-            allow_private: true,
-        },
+        net: NetPolicy::private_allowed(),
         desk,
         ..ApiConfig::default()
     })
@@ -199,7 +197,7 @@ async fn a_worker_whose_lease_was_taken_while_it_waited_for_the_desk_opens_no_se
             store.clone(),
             clock.clone(),
             app.state.master_key(),
-            app.state.config().net,
+            app.state.config().net.clone(),
             desk,
         ));
         Runner::new(

@@ -24,9 +24,7 @@ const MINUTE: i64 = 60_000;
 pub async fn desk_app() -> TestApp {
     TestApp::with(ApiConfig {
         rate_limit: RateLimit::Off,
-        net: NetPolicy {
-            allow_private: true,
-        },
+        net: NetPolicy::private_allowed(),
         desk: DeskConfig {
             connect_timeout: Duration::from_secs(1),
             total_timeout: Duration::from_millis(1500),

@@ -62,9 +62,7 @@ async fn hostile_service_desk_urls_are_refused_when_saved() {
     // With private networks allowed, a desk on the local network may be saved; metadata never.
     let local = TestApp::with(ApiConfig {
         rate_limit: RateLimit::Off,
-        net: NetPolicy {
-            allow_private: true,
-        },
+        net: NetPolicy::private_allowed(),
         ..ApiConfig::default()
     })
     .await;
@@ -86,4 +84,57 @@ async fn hostile_service_desk_urls_are_refused_when_saved() {
         )
         .await;
     assert_error(&r, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn with_an_allow_list_only_listed_desks_may_be_saved() {
+    let listed = TestApp::with(ApiConfig {
+        rate_limit: RateLimit::Off,
+        net: NetPolicy::only(
+            ["127.0.0.1/32", "10.20.0.0/16", "*.corp.example"]
+                .iter()
+                .map(|e| e.parse().unwrap())
+                .collect(),
+        ),
+        ..ApiConfig::default()
+    })
+    .await;
+    let cat = catalog(&listed).await;
+    for url in [
+        "http://127.0.0.1:8080",
+        "http://10.20.3.4",
+        "https://desk.corp.example",
+        // A name not on the list passes here and is judged by its addresses when called.
+        "https://acme.service-now.com",
+    ] {
+        create(&listed, with_url(snow(url, &cat, &[]), "url", url)).await;
+    }
+    let saved = listed
+        .admin("GET", "/v3/service-desk-integrations", None)
+        .await
+        .body;
+    for url in [
+        "http://127.0.0.2:8080/",
+        "http://10.21.0.1/",
+        "http://192.168.1.10/",
+        "http://8.8.8.8/",
+        "http://[::1]/",
+        "http://169.254.169.254/",
+        "http://metadata.google.internal/",
+    ] {
+        let r = listed
+            .admin(
+                "POST",
+                "/v3/service-desk-integrations",
+                Some(with_url(snow(url, &cat, &[]), "url", url)),
+            )
+            .await;
+        let text = assert_error(&r, StatusCode::BAD_REQUEST);
+        assert!(text.contains("attributes.url"), "{url}: {text}");
+    }
+    let after = listed
+        .admin("GET", "/v3/service-desk-integrations", None)
+        .await
+        .body;
+    assert_eq!(after, saved, "a refused URL saves nothing");
 }
