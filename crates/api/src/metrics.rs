@@ -92,7 +92,7 @@ impl Metrics {
 }
 
 /// Middleware recording each request under its matched route (not its raw path, so ids do not
-/// multiply the series).
+/// multiply the series), and logging it at DEBUG (the access log).
 pub async fn track(state: AppState, req: Request, next: Next) -> Response {
     let start = Instant::now();
     let method = req.method().to_string();
@@ -100,12 +100,26 @@ pub async fn track(state: AppState, req: Request, next: Next) -> Response {
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
+    let path = tracing::enabled!(tracing::Level::DEBUG).then(|| req.uri().path().to_owned());
     let res = next.run(req).await;
+    let elapsed = start.elapsed();
     state.metrics().record(
         &method,
         &route,
         res.status().as_u16(),
-        start.elapsed().as_secs_f64(),
+        elapsed.as_secs_f64(),
     );
+    // The access log: the path, never the query (filters may name people) or a header.
+    if let Some(path) = path {
+        tracing::debug!(
+            http.method = %method,
+            http.route = %route,
+            http.path = %path,
+            http.status = res.status().as_u16(),
+            elapsed_ms = elapsed.as_secs_f64() * 1e3,
+            "{method} {path} {}",
+            res.status().as_u16()
+        );
+    }
     res
 }

@@ -8,7 +8,8 @@
 //! 404, an empty body 400, an unbuilt operation 501); "denied" means 403 (401 without a token).
 //!
 //! SEC-1 rides along: a service-desk integration holds a canary password, every `GET` names it
-//! wherever a route takes an id, and no answer to any call may contain the canary.
+//! wherever a route takes an id, and no answer to any call may contain the canary, nor any line
+//! the calls log at the most verbose level (TRACE, every crate).
 
 use crate::service_desk::{catalog, create, snow};
 use crate::support::*;
@@ -590,6 +591,7 @@ async fn call_reply(app: &TestApp, method: &str, path: &str, token: Option<&str>
 
 #[tokio::test]
 async fn every_route_answers_each_principal_as_the_policy_says() {
+    let logs = crate::service_desk_secrets::captured_logs();
     let app = TestApp::new().await;
     let tenant = app.tenant_id().await;
     let cat = catalog(&app).await;
@@ -732,6 +734,17 @@ async fn every_route_answers_each_principal_as_the_policy_says() {
         "{} problems:\n{}",
         problems.len(),
         problems.join("\n")
+    );
+    // SEC-1 in the logs. The capture is the test binary's (shared by the tests running beside
+    // this one), so it must hold this test's own calls: the paths naming the canary integration.
+    let logs = logs.lock().unwrap();
+    assert!(
+        crate::service_desk_secrets::contains(&logs, &canary_id),
+        "the matrix's calls were logged"
+    );
+    assert!(
+        !crate::service_desk_secrets::contains(&logs, CANARY),
+        "a log line holds the canary"
     );
 }
 
