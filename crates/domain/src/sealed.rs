@@ -174,6 +174,38 @@ mod tests {
     }
 
     #[test]
+    fn a_thousand_random_byte_flips_all_fail_to_open() {
+        let key = SealKey::derive(b"master", "purpose");
+        let sealed = key.seal(
+            &Secret::new("a service-desk password of some length".into()),
+            b"tenant/sdim/password",
+            nonce(9),
+        );
+        let raw = B64.decode(&sealed[3..]).unwrap();
+        // A fixed xorshift stream: a position and a non-zero byte to XOR in, 1,000 times.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for n in 0..1_000 {
+            let r = next();
+            let at = usize::try_from(r % raw.len() as u64).unwrap();
+            let flip = u8::try_from((r >> 32) % 255).unwrap() + 1;
+            let mut t = raw.clone();
+            t[at] ^= flip;
+            let forged = format!("v1:{}", B64.encode(&t));
+            assert_eq!(
+                key.open(&forged, b"tenant/sdim/password"),
+                Err(SealError::Forged),
+                "flip {n}: byte {at} ^ {flip:#04x}"
+            );
+        }
+    }
+
+    #[test]
     fn secrets_do_not_show_in_debug() {
         let s = Secret::new("CANARY".into());
         assert_eq!(format!("{s:?}"), "Secret(***)");
