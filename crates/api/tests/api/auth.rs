@@ -662,6 +662,63 @@ async fn one_throttled_client_leaves_the_others_alone() {
     }
 }
 
+/// LOAD-4: 3·L calls at once by one client admit exactly L (the bucket refills one call per
+/// 30 s here, so none in the test's time); a call sent again after the `Retry-After` of its 429 is
+/// admitted.
+#[tokio::test]
+async fn concurrent_calls_are_not_over_admitted_and_a_retry_after_the_wait_is_admitted() {
+    let app = TestApp::with(ApiConfig {
+        rate_limit: "20/10m".parse::<RateLimit>().unwrap(),
+        ..ApiConfig::default()
+    })
+    .await;
+    let (_, one) = app.person("burst.client", &["USER"]).await;
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..60 {
+        let (state, token) = (app.state.clone(), one.clone());
+        set.spawn(async move {
+            let req = Request::get("/v3/personal-access-tokens")
+                .header("authorization", format!("Bearer {token}"))
+                .body(Body::empty())
+                .unwrap();
+            tower::ServiceExt::oneshot(gatehouse_api::app(state), req)
+                .await
+                .unwrap()
+                .status()
+        });
+    }
+    let (mut admitted, mut limited) = (0, 0);
+    while let Some(status) = set.join_next().await {
+        match status.unwrap() {
+            StatusCode::OK => admitted += 1,
+            StatusCode::TOO_MANY_REQUESTS => limited += 1,
+            s => panic!("{s}"),
+        }
+    }
+    assert_eq!((admitted, limited), (20, 40), "of 60 at once");
+
+    let app = TestApp::with(ApiConfig {
+        rate_limit: "2/2s".parse::<RateLimit>().unwrap(),
+        ..ApiConfig::default()
+    })
+    .await;
+    let (_, two) = app.person("patient.client", &["USER"]).await;
+    let call = || app.call("GET", "/v3/personal-access-tokens", Some(&two), None);
+    assert_eq!(call().await.status, StatusCode::OK);
+    assert_eq!(call().await.status, StatusCode::OK);
+    let limited = call().await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = limited.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=2).contains(&wait), "{wait}");
+    tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
+    let again = call().await;
+    assert_eq!(again.status, StatusCode::OK, "after Retry-After: {}", again.text);
+}
+
 /// IN-2 (schemathesis with a USER token) found these admin-only operations reading the body
 /// before deciding who may call: a USER sending no body, a body that is not JSON or one of the
 /// wrong shape got a 400 that described the body instead of the 403. The caller is decided
