@@ -193,13 +193,16 @@ impl Runner {
         outcome
     }
 
-    /// Counts a finished run; every `vacuum_every` of them, has the job table vacuumed in the
-    /// background (unless a vacuum is still under way). Each run leaves dead row versions behind
-    /// (the claim and the outcome are updates), which every claim walks until a vacuum clears them;
-    /// PostgreSQL's autovacuum comes late on a busy queue (20 % of the table, once a minute) or not
-    /// at all where it is off.
+    /// On PostgreSQL, counts a finished run; every `vacuum_every` of them, has the job table
+    /// vacuumed in the background (unless a vacuum is still under way). Each run leaves dead row
+    /// versions behind (the claim and the outcome are updates), which every claim walks until a
+    /// vacuum clears them; PostgreSQL's autovacuum comes late on a busy queue (20 % of the table,
+    /// once a minute) or not at all where it is off.
     fn count_finished(&self) {
         let every = self.config.vacuum_every;
+        if self.store.dialect() == crate::Dialect::Sqlite {
+            return; // its freed pages are reused at once: nothing to vacuum
+        }
         let n = self.finished.fetch_add(1, Ordering::Relaxed) + 1;
         if every == 0 || !n.is_multiple_of(every) || self.vacuuming.swap(true, Ordering::AcqRel) {
             return;
