@@ -47,6 +47,62 @@ pub(crate) fn page<T>(
     columns: &str,
     from: &str,
     base: &str,
+    params: Vec<Value>,
+    q: ListQuery,
+    default_order: &str,
+    decode: impl Fn(&Row) -> Result<T, StoreError>,
+) -> Result<Page<T>, StoreError> {
+    select_page(
+        c,
+        None,
+        columns,
+        from,
+        base,
+        params,
+        q,
+        default_order,
+        decode,
+    )
+}
+
+/// As [`page`], for a list whose rows are found by the unique column `key` (`r.id`) in an index
+/// that also serves its order: on PostgreSQL a page past the first selects the page's keys first
+/// and then reads only those rows, so the rows skipped by `offset` are skipped in the index (an
+/// index-only scan where the table is vacuumed) instead of being read from the table: 250 rows at
+/// offset 100,000 read 100,250 rows from the table before. SQLite reads the skipped rows from its
+/// covering index already.
+#[allow(clippy::too_many_arguments)] // the parts of one select, named at each call
+pub(crate) fn page_by_key<T>(
+    c: &mut dyn Conn,
+    key: &str,
+    columns: &str,
+    from: &str,
+    base: &str,
+    params: Vec<Value>,
+    q: ListQuery,
+    default_order: &str,
+    decode: impl Fn(&Row) -> Result<T, StoreError>,
+) -> Result<Page<T>, StoreError> {
+    select_page(
+        c,
+        Some(key),
+        columns,
+        from,
+        base,
+        params,
+        q,
+        default_order,
+        decode,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn select_page<T>(
+    c: &mut dyn Conn,
+    key: Option<&str>,
+    columns: &str,
+    from: &str,
+    base: &str,
     mut params: Vec<Value>,
     q: ListQuery,
     default_order: &str,
@@ -74,7 +130,13 @@ pub(crate) fn page<T>(
     } else {
         q.order_by.as_str()
     };
-    let mut sql = format!("select {columns} from {from} where {cond}{order}");
+    let keys_first = key
+        .filter(|_| q.offset > 0 && q.limit < i64::MAX && c.dialect() == crate::Dialect::Postgres);
+    let shown = match keys_first {
+        Some(key) => key,
+        None => columns,
+    };
+    let mut sql = format!("select {shown} from {from} where {cond}{order}");
     if q.limit < i64::MAX {
         sql.push_str(&format!(" limit {}", q.limit.max(0)));
     }
@@ -87,6 +149,12 @@ pub(crate) fn page<T>(
             });
         }
         sql.push_str(&format!(" offset {}", q.offset));
+    }
+    if let Some(key) = keys_first {
+        // The same conditions again (the tenant above all), on the page's rows only.
+        sql = format!(
+            "select {columns} from {from} where {cond} and {key} = any(array({sql})){order}"
+        );
     }
     let items = if q.limit == 0 {
         Vec::new()

@@ -203,6 +203,27 @@ async fn query_parameters_filters_sorters_and_paging() {
         3
     );
     assert_eq!(list("limit=1&offset=1".into()).await, vec![d.clone()]);
+    // Pages past the first (read keys first on PostgreSQL) are slices of the whole list, with
+    // filters, sorters and the query parameters that narrow it.
+    for query in [
+        String::new(),
+        "sorters=name,created".into(),
+        "sorters=-name,-created".into(),
+        format!("filters={}", q("created gt 2000-01-01T00:00:00Z")),
+        format!("assigned-to={}", w.bob.0),
+        "request-state=EXECUTING".into(),
+    ] {
+        let whole = list(query.clone()).await;
+        for (offset, limit) in [(1, 1), (1, 2), (2, 5), (0, 2), (3, 1), (7, 3)] {
+            let end = (offset + limit).min(whole.len());
+            let want = whole.get(offset.min(end)..end).unwrap_or_default().to_vec();
+            assert_eq!(
+                list(format!("{query}&offset={offset}&limit={limit}")).await,
+                want,
+                "{query} offset {offset} limit {limit}"
+            );
+        }
+    }
     for bad in [
         format!("regarding-identity=me&requested-for={}", w.alice.0),
         "regarding-identity=me&requested-by=me".into(),

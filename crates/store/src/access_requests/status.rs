@@ -96,8 +96,9 @@ pub struct StatusPage {
 /// One page of the requests in `scope`.
 pub fn list(c: &mut dyn Conn, scope: &Scope, q: ListQuery) -> Result<StatusPage, StoreError> {
     let (base, params) = scope.base();
-    let Page { items, total } = listing::page(
+    let Page { items, total } = listing::page_by_key(
         c,
+        "r.id",
         REQUEST_COLUMNS,
         "access_request r",
         &base,
