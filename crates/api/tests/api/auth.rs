@@ -716,7 +716,12 @@ async fn concurrent_calls_are_not_over_admitted_and_a_retry_after_the_wait_is_ad
     assert!((1..=2).contains(&wait), "{wait}");
     tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
     let again = call().await;
-    assert_eq!(again.status, StatusCode::OK, "after Retry-After: {}", again.text);
+    assert_eq!(
+        again.status,
+        StatusCode::OK,
+        "after Retry-After: {}",
+        again.text
+    );
 }
 
 /// IN-2 (schemathesis with a USER token) found these admin-only operations reading the body
