@@ -2,6 +2,8 @@
 //! one request and 50 identical answers; a ticket that stays open is polled once per interval
 //! until the maximum days have passed (30 minutes and 2 days: exactly 96 polls), then expires.
 //! DUR-2 (two replicas): a worker whose lease another one took while it waited makes no call.
+//! DUR-11 with two replicas: an open ticket is polled once per interval by them together, and a
+//! replica started afresh carries on from the stored next check.
 
 use crate::approval_fixtures::{pending, request};
 use crate::approval_fixtures::{stored_request, world};
@@ -23,6 +25,25 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
 use tower::ServiceExt;
+
+/// Another replica's ticket worker on `app`'s store: a job runner of its own with fresh
+/// service-desk state (token cache, permits), as a second process or a restarted one has.
+fn replica(app: &TestApp, worker: &str, desk: DeskConfig) -> Runner {
+    let (store, clock) = (app.state.store().clone(), app.state.clock().clone());
+    let desks = Arc::new(Desks::new(
+        store.clone(),
+        clock.clone(),
+        app.state.master_key(),
+        app.state.config().net.clone(),
+        desk,
+    ));
+    Runner::new(
+        store,
+        clock,
+        gatehouse_desk::handlers(&desks),
+        RunnerConfig::new(worker.into()),
+    )
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_concurrent_submits_with_one_key_make_one_request_and_one_answer() {
@@ -192,21 +213,7 @@ async fn a_worker_whose_lease_was_taken_while_it_waited_for_the_desk_opens_no_se
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     app.state.virtual_clock().unwrap().advance(2 * 60_000);
-    let replica_b = {
-        let desks = Arc::new(Desks::new(
-            store.clone(),
-            clock.clone(),
-            app.state.master_key(),
-            app.state.config().net.clone(),
-            desk,
-        ));
-        Runner::new(
-            store,
-            clock,
-            gatehouse_desk::handlers(&desks),
-            RunnerConfig::new("worker-b".into()),
-        )
-    };
+    let replica_b = replica(&app, "worker-b", desk);
     assert_eq!(replica_b.run_due().await.unwrap(), 2, "B takes both jobs");
     assert_eq!(a.await.unwrap(), 2);
     let made = s.desk.tickets();
@@ -219,4 +226,43 @@ async fn a_worker_whose_lease_was_taken_while_it_waited_for_the_desk_opens_no_se
         assert_eq!(mine, 1, "{made:?}");
         assert_eq!(ticket(&app, id).await.phase, Phase::Open);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_poll_an_open_ticket_once_per_interval_and_a_fresh_one_carries_on() {
+    let app = desk_app().await;
+    let s = setup(&app, Flavor::Generic).await;
+    let r = app
+        .admin(
+            "PUT",
+            "/v3/service-desk-integrations/status-check-configuration",
+            Some(json!({"provisioningStatusCheckIntervalMinutes": "30",
+                        "provisioningMaxStatusCheckDays": "2"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let id = approved(&app, &s, &s.w.staff).await;
+    assert_eq!(ticket(&app, &id).await.phase, Phase::Open);
+    let polls = || s.desk.calls().iter().filter(|c| c.method == "GET").count();
+    let clock = app.state.virtual_clock().unwrap();
+    let b = replica(&app, "worker-b", app.state.config().desk);
+    for step in 1..=12 {
+        clock.advance(30 * 60_000);
+        // Both replicas look for due work at the same moment, each with two workers.
+        let (a, b) = tokio::join!(app.state.runner().run_due(), b.run_due());
+        a.unwrap();
+        b.unwrap();
+        assert_eq!(polls(), step, "one poll per 30 minutes by the two together");
+    }
+    // Both stop; a replica started afresh knows nothing but the store, and polls on schedule.
+    let fresh = replica(&app, "worker-c", app.state.config().desk);
+    clock.advance(10 * 60_000);
+    fresh.run_due().await.unwrap();
+    assert_eq!(polls(), 12, "not before the next check is due");
+    for step in 13..=16 {
+        clock.advance(if step == 13 { 20 * 60_000 } else { 30 * 60_000 });
+        fresh.run_due().await.unwrap();
+        assert_eq!(polls(), step, "the fresh replica keeps the interval");
+    }
+    assert_eq!(ticket(&app, &id).await.phase, Phase::Open);
 }
