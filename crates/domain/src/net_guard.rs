@@ -126,20 +126,20 @@ impl Network {
             IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
             v4 => v4,
         };
-        match (self.base, ip) {
-            (IpAddr::V4(b), IpAddr::V4(a)) => {
-                let mask = u32::MAX
-                    .checked_shl(32 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u32::from(b) & mask == u32::from(a) & mask
-            }
-            (IpAddr::V6(b), IpAddr::V6(a)) => {
-                let mask = u128::MAX
-                    .checked_shl(128 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u128::from(b) & mask == u128::from(a) & mask
-            }
-            _ => false,
+        ip.is_ipv4() == self.base.is_ipv4() && first_of(ip, self.prefix) == self.base
+    }
+}
+
+/// The first address of the network of `prefix` bits that holds `ip`.
+fn first_of(ip: IpAddr, prefix: u8) -> IpAddr {
+    match ip {
+        IpAddr::V4(a) => {
+            let mask = u32::MAX.checked_shl(32 - u32::from(prefix)).unwrap_or(0);
+            IpAddr::V4(Ipv4Addr::from(u32::from(a) & mask))
+        }
+        IpAddr::V6(a) => {
+            let mask = u128::MAX.checked_shl(128 - u32::from(prefix)).unwrap_or(0);
+            IpAddr::V6(Ipv6Addr::from(u128::from(a) & mask))
         }
     }
 }
@@ -171,16 +171,7 @@ impl std::str::FromStr for Network {
         }
         let network = Network { base, prefix };
         // The address must be the network's first one, so a typo does not widen the list.
-        let first = match base {
-            IpAddr::V4(b) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(prefix)).unwrap_or(0);
-                IpAddr::V4(Ipv4Addr::from(u32::from(b) & mask))
-            }
-            IpAddr::V6(b) => {
-                let mask = u128::MAX.checked_shl(128 - u32::from(prefix)).unwrap_or(0);
-                IpAddr::V6(Ipv6Addr::from(u128::from(b) & mask))
-            }
-        };
+        let first = first_of(base, prefix);
         if first != base {
             return Err(Refused(format!(
                 "'{text}' has bits set past its prefix; the network is {first}/{prefix}."
