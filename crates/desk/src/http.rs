@@ -159,16 +159,31 @@ impl Call {
     }
 }
 
-/// Resolves host names and drops every address the policy forbids.
-struct GuardedResolver(NetPolicy);
+/// How host names become addresses: the system's resolver, or in tests one whose answers change
+/// from one lookup to the next (DNS rebinding).
+type Lookup = Arc<dyn Fn(String) -> LookupFuture + Send + Sync>;
+type LookupFuture =
+    std::pin::Pin<Box<dyn std::future::Future<Output = std::io::Result<Vec<SocketAddr>>> + Send>>;
+
+fn system_lookup() -> Lookup {
+    Arc::new(|host: String| {
+        Box::pin(async move { Ok(tokio::net::lookup_host((host.as_str(), 0)).await?.collect()) })
+    })
+}
+
+/// Resolves host names and drops every address the policy forbids, at every lookup: reqwest keeps
+/// no cache of its own, so each new connection is made to addresses checked just before.
+struct GuardedResolver {
+    policy: NetPolicy,
+    lookup: Lookup,
+}
 
 impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
-        let policy = self.0.clone();
+        let (policy, lookup) = (self.policy.clone(), self.lookup.clone());
         Box::pin(async move {
             let host = name.as_str().to_owned();
-            let found: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let found: Vec<SocketAddr> = lookup(host.clone()).await?;
             let allowed: Vec<SocketAddr> = found
                 .iter()
                 .copied()
@@ -218,12 +233,20 @@ pub fn retry_after_ms(headers: &HeaderMap, now_unix_ms: i64) -> Option<i64> {
 impl Http {
     /// A client that reaches what `net` allows, with `config`'s limits.
     pub fn new(net: NetPolicy, config: DeskConfig) -> Self {
+        Self::with_lookup(net, config, system_lookup())
+    }
+
+    fn with_lookup(net: NetPolicy, config: DeskConfig, lookup: Lookup) -> Self {
+        let resolver = GuardedResolver {
+            policy: net.clone(),
+            lookup,
+        };
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .connect_timeout(config.connect_timeout)
             .timeout(config.total_timeout)
-            .dns_resolver(Arc::new(GuardedResolver(net.clone())))
+            .dns_resolver(Arc::new(resolver))
             .user_agent(concat!("Gatehouse/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("the HTTP client builds with static settings");
@@ -320,7 +343,11 @@ mod tests {
 
     #[tokio::test]
     async fn the_resolver_drops_forbidden_addresses() {
-        let refused = GuardedResolver(NetPolicy::default())
+        let guarded = |policy| GuardedResolver {
+            policy,
+            lookup: system_lookup(),
+        };
+        let refused = guarded(NetPolicy::default())
             .resolve(Name::from_str("localhost").unwrap())
             .await;
         let e = refused
@@ -330,11 +357,79 @@ mod tests {
             e.to_string().contains("no address Gatehouse may call"),
             "{e}"
         );
-        let allowed: Vec<SocketAddr> = GuardedResolver(NetPolicy::private_allowed())
+        let allowed: Vec<SocketAddr> = guarded(NetPolicy::private_allowed())
             .resolve(Name::from_str("localhost").unwrap())
             .await
             .unwrap()
             .collect();
         assert!(allowed.iter().all(|a| a.ip().is_loopback()) && !allowed.is_empty());
+    }
+
+    /// SSRF-2: a name whose answer alternates between a public address and 127.0.0.1 (a DNS
+    /// rebinding attacker's server) never gets a connection to the loopback listener: every
+    /// lookup is checked, not only the first. With private networks allowed, the same name does
+    /// reach it, so the refusals are the guard's.
+    #[tokio::test]
+    async fn a_name_that_rebinds_to_loopback_never_reaches_it() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let hits = Arc::new(AtomicUsize::new(0));
+        let h = hits.clone();
+        tokio::spawn(async move {
+            while let Ok((_s, _)) = listener.accept().await {
+                h.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        let rebinding = |lookups: Arc<AtomicUsize>| -> Lookup {
+            Arc::new(move |_host: String| {
+                let n = lookups.fetch_add(1, Ordering::SeqCst);
+                // 192.0.2.1 (a public address to the guard) first, then 127.0.0.1, and so on.
+                let ip = if n.is_multiple_of(2) {
+                    [192, 0, 2, 1]
+                } else {
+                    [127, 0, 0, 1]
+                };
+                Box::pin(async move { Ok(vec![SocketAddr::from((ip, 0))]) })
+            })
+        };
+        let config = DeskConfig {
+            connect_timeout: Duration::from_millis(200),
+            total_timeout: Duration::from_millis(500),
+            ..DeskConfig::default()
+        };
+        let url = format!("http://rebind.example.com:{port}/");
+        let lookups = Arc::new(AtomicUsize::new(0));
+        let strict = Http::with_lookup(NetPolicy::default(), config, rebinding(lookups.clone()));
+        for _ in 0..6 {
+            assert!(strict
+                .send(Call::new(Method::GET, url.clone()))
+                .await
+                .is_err());
+        }
+        assert!(
+            lookups.load(Ordering::SeqCst) >= 6,
+            "a lookup per connection"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(
+            hits.load(Ordering::SeqCst),
+            0,
+            "the loopback listener saw nothing"
+        );
+
+        let open = Http::with_lookup(
+            NetPolicy::private_allowed(),
+            config,
+            rebinding(Arc::new(AtomicUsize::new(0))),
+        );
+        for _ in 0..2 {
+            let _ = open.send(Call::new(Method::GET, url.clone())).await;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(
+            hits.load(Ordering::SeqCst) >= 1,
+            "allowed, the name reaches it"
+        );
     }
 }
