@@ -563,7 +563,7 @@ async fn call(app: &TestApp, method: &str, path: &str, token: Option<&str>) -> S
     reply.status
 }
 
-async fn call_reply(app: &TestApp, method: &str, path: &str, token: Option<&str>) -> Reply {
+pub async fn call_reply(app: &TestApp, method: &str, path: &str, token: Option<&str>) -> Reply {
     let mut b = Request::builder()
         .method(method)
         .uri(path)
