@@ -3,6 +3,7 @@
 
 use crate::auth::jwt::Signer;
 use crate::auth::secrets;
+use gatehouse_domain::sealed::{SealKey, Secret};
 use gatehouse_domain::Timestamp;
 use gatehouse_store::pats::{self, Pat};
 use gatehouse_store::tenants::{self, Identity, Tenant};
@@ -37,7 +38,13 @@ pub async fn prepare(
     admin_credentials: Option<(String, String)>,
 ) -> Result<Prepared, StoreError> {
     let key_id = secrets::new_id();
-    let fresh = secrets::hex(&secrets::random_bytes::<32>());
+    let seal = SealKey::derive(master_key, SIGNING_KEY_PURPOSE);
+    let fresh = seal.seal(
+        &Secret::new(secrets::hex(&secrets::random_bytes::<32>())),
+        key_id.as_bytes(),
+        secrets::random_bytes(),
+    );
+    let nonce = secrets::random_bytes();
     let (tenant_id, admin_id) = (secrets::new_id(), secrets::new_id());
     let configured = admin_credentials
         .map(|(id, secret)| (id, secrets::hash_secret(master_key, &secret), secret));
@@ -48,7 +55,7 @@ pub async fn prepare(
     );
     let (key_hex, tenant, admin, created) = store
         .write(move |c| {
-            let key_hex = keys::signing_key(c, &key_id, &fresh, now)?;
+            let key_hex = signing_key(c, &seal, &key_id, &fresh, nonce, now)?;
             let tenant = tenants::ensure_default(c, &tenant_id, DEFAULT_TENANT, now)?;
             let admin = match tenants::identity_by_name(c, &tenant.id, ADMIN_NAME)? {
                 Some(a) => a,
@@ -108,6 +115,42 @@ pub async fn prepare(
         admin,
         new_credentials: created.map(|id| (id, generated_secret)),
     })
+}
+
+/// The purpose the signing key is sealed for (its own key derived from the master key).
+pub const SIGNING_KEY_PURPOSE: &str = "token-signing-key";
+
+/// The signing key in clear (hex), stored sealed with the master key under its id, so a copy of
+/// the database (a backup, a dump) cannot sign tokens. A key stored in clear by an earlier
+/// version is sealed in place here. A sealed key that does not open means the master key is not
+/// the one the database was made with: the server refuses to start.
+fn signing_key(
+    c: &mut dyn gatehouse_store::Conn,
+    seal: &SealKey,
+    fresh_id: &str,
+    fresh: &str,
+    nonce: [u8; gatehouse_domain::sealed::NONCE_LEN],
+    now: Timestamp,
+) -> Result<String, StoreError> {
+    let (id, stored) = keys::signing_key(c, fresh_id, fresh, now)?;
+    if secrets::unhex(&stored).is_some() {
+        keys::replace_secret(
+            c,
+            &id,
+            &seal.seal(&Secret::new(stored.clone()), id.as_bytes(), nonce),
+        )?;
+        return Ok(stored);
+    }
+    seal.open(&stored, id.as_bytes())
+        .map(|s| s.expose().to_owned())
+        .map_err(|_| {
+            StoreError::Decode(
+                "the token-signing key in the database does not open with this master key: \
+                 start with the master key the database was made with (GATEHOUSE_MASTER_KEY, or \
+                 master.key in the data directory)"
+                    .into(),
+            )
+        })
 }
 
 /// Inserts the managed admin PAT, replacing an older one of the same name.

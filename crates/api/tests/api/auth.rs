@@ -5,7 +5,9 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use base64::Engine;
 use gatehouse_api::auth::rate_limit::RateLimit;
-use gatehouse_api::ApiConfig;
+use gatehouse_api::{bootstrap, ApiConfig};
+use gatehouse_domain::sealed::SealKey;
+use gatehouse_store::keys;
 use serde_json::json;
 
 async fn token_reply(app: &TestApp, req: Request<Body>) -> Reply {
@@ -299,15 +301,82 @@ async fn past_the_rate_limit_answers_429_with_retry_after() {
     assert!((1..=10).contains(&wait), "{wait}");
 }
 
-/// The signing key, read from the store as a replica would.
+/// The signing key, read from the store and opened with the master key as a replica would.
 async fn signing_key(app: &TestApp) -> Vec<u8> {
-    let hex = app
+    let (id, sealed) = app
+        .state
+        .store()
+        .read(|c| {
+            let row = c.query_one("select id, secret from signing_key", &[])?;
+            Ok((row.text(0)?, row.text(1)?))
+        })
+        .await
+        .unwrap();
+    let key = SealKey::derive(app.state.master_key(), bootstrap::SIGNING_KEY_PURPOSE);
+    let hex = key.open(&sealed, id.as_bytes()).unwrap();
+    gatehouse_api::auth::secrets::unhex(hex.expose()).unwrap()
+}
+
+/// SEC-3 for the token-signing key: stored sealed with the master key (a copy of the database
+/// cannot sign tokens); a key stored in clear by an earlier version is sealed at the next start
+/// and tokens it signed stay valid; a master key other than the database's stops the start.
+#[tokio::test]
+async fn the_signing_key_is_stored_sealed_and_a_clear_one_is_sealed_at_start() {
+    let app = TestApp::new().await;
+    let (id, stored) = app
+        .state
+        .store()
+        .read(|c| {
+            let row = c.query_one("select id, secret from signing_key", &[])?;
+            Ok((row.text(0)?, row.text(1)?))
+        })
+        .await
+        .unwrap();
+    assert!(stored.starts_with("v1:"), "stored sealed: {stored}");
+    let key = signing_key(&app).await;
+    assert_eq!(key.len(), 32);
+    assert!(!stored.contains(&gatehouse_api::auth::secrets::hex(&key)));
+
+    // As an earlier version left it: the key in clear. A token signed with it before the start.
+    let clear = gatehouse_api::auth::secrets::hex(&key);
+    let (i, c2) = (id.clone(), clear.clone());
+    app.state
+        .store()
+        .write(move |c| keys::replace_secret(c, &i, &c2))
+        .await
+        .unwrap();
+    let now = gatehouse_domain::Clock::now(&gatehouse_domain::SystemClock);
+    let master = app.state.master_key().to_vec();
+    let prepared = bootstrap::prepare(app.state.store(), &master, now, None)
+        .await
+        .unwrap();
+    let resealed = app
         .state
         .store()
         .read(|c| c.query_one("select secret from signing_key", &[])?.text(0))
         .await
         .unwrap();
-    gatehouse_api::auth::secrets::unhex(&hex).unwrap()
+    assert!(
+        resealed.starts_with("v1:") && !resealed.contains(&clear),
+        "{resealed}"
+    );
+    assert_eq!(signing_key(&app).await, key, "the same key, sealed");
+    let token = app.admin_token.clone();
+    assert!(prepared
+        .signer
+        .verify(&token, now.unix_seconds(), "access")
+        .is_ok());
+
+    // Another master key: the key does not open and start-up stops with the reason.
+    let e = bootstrap::prepare(
+        app.state.store(),
+        b"another-master-key-another-maste",
+        now,
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert!(e.to_string().contains("master key"), "{e}");
 }
 
 fn hs256(key: &[u8], header: &serde_json::Value, payload: &serde_json::Value) -> String {
