@@ -15,6 +15,7 @@ mod catalog_access;
 mod catalog_fixtures;
 mod catalog_identities;
 mod catalog_sources;
+mod desk_faults_at_scale;
 mod docs;
 mod durability;
 mod hostile_desk;
