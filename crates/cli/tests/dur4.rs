@@ -101,6 +101,20 @@ fn signal(pid: u32, sig: &str) {
     assert!(ok, "kill {sig} {pid}");
 }
 
+/// A server process that may be stopped: continued and killed when dropped, so a failed run
+/// leaves no process behind.
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-CONT", &self.0.id().to_string()])
+            .status();
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn now_ms() -> i64 {
     i64::try_from(
         SystemTime::now()
@@ -140,7 +154,7 @@ async fn dur4_a_stopped_worker_loses_its_job_and_writes_nothing_when_it_resumes(
         l
     };
     let (la, lb) = (launch("a"), launch("b"));
-    let mut a = la.start_until_up();
+    let a = Server(la.start_until_up());
     let base_a = format!("http://{}", la.listen);
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
@@ -172,7 +186,7 @@ async fn dur4_a_stopped_worker_loses_its_job_and_writes_nothing_when_it_resumes(
         assert!(waiting.elapsed() < Duration::from_secs(30), "no create");
         std::thread::sleep(Duration::from_millis(2));
     }
-    signal(a.id(), "-STOP");
+    signal(a.0.id(), "-STOP");
     let stopped_at = Instant::now();
     let stopped_ms = now_ms();
     let (attempt_a, _, token_a, until_a) = ticket_job(&url).expect("the ticket job");
@@ -180,7 +194,7 @@ async fn dur4_a_stopped_worker_loses_its_job_and_writes_nothing_when_it_resumes(
     let lease_start_ms = until_a - i64::try_from(lease * 1000).unwrap();
 
     // B starts, and takes the job once A's lease has run out.
-    let mut b = lb.start_until_up();
+    let b = Server(lb.start_until_up());
     let reclaimed_ms = loop {
         let (attempt, _, _, _) = ticket_job(&url).unwrap();
         if attempt > attempt_a {
@@ -212,7 +226,7 @@ async fn dur4_a_stopped_worker_loses_its_job_and_writes_nothing_when_it_resumes(
     let (_, state_b, token_b, _) = ticket_job(&url).unwrap();
     assert_eq!(state_b, "running");
     let before = snapshot(&url);
-    signal(a.id(), "-CONT");
+    signal(a.0.id(), "-CONT");
     let resumed = Instant::now();
     let log_a = la.log_file.clone().unwrap();
     let mut fenced = false;
@@ -266,10 +280,7 @@ async fn dur4_a_stopped_worker_loses_its_job_and_writes_nothing_when_it_resumes(
             c.method == "GET" && c.query.as_deref().is_some_and(|q| q.contains(&correlation))
         })
         .count();
-    for child in [&mut a, &mut b] {
-        let _ = child.kill();
-        let _ = child.wait();
-    }
+    drop((a, b));
     common::pg_execute(
         &admin,
         &format!("drop database if exists {db} with (force)"),
