@@ -182,6 +182,14 @@ pub struct ServeArgs {
     /// Seconds to wait for in-flight requests at shutdown.
     #[arg(long, env = "GATEHOUSE_SHUTDOWN_GRACE", default_value_t = 20)]
     pub shutdown_grace: u64,
+    /// Seconds a worker leases a job for: a job whose worker stopped (crashed, hung, or cut off)
+    /// is taken by another worker once its lease has run out. A ticket job renews its lease
+    /// before each desk call, so it must be at least the desk timeout plus 5 s.
+    #[arg(long, env = "GATEHOUSE_JOB_LEASE", default_value_t = 60)]
+    pub job_lease: u64,
+    /// Seconds one call to a service desk may take in all (connect, send, read the answer).
+    #[arg(long, env = "GATEHOUSE_DESK_TIMEOUT", default_value_t = 30)]
+    pub desk_timeout: u64,
 }
 
 const MASK: &str = "********";
@@ -231,6 +239,8 @@ impl std::fmt::Debug for ServeArgs {
             .field("log", &self.log)
             .field("no_demo", &self.no_demo)
             .field("shutdown_grace", &self.shutdown_grace)
+            .field("job_lease", &self.job_lease)
+            .field("desk_timeout", &self.desk_timeout)
             .finish()
     }
 }

@@ -123,6 +123,12 @@ async fn shutdown_signal() {
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     init_logs(&args.log);
     let rate_limit: RateLimit = args.rate_limit.parse().map_err(anyhow::Error::msg)?;
+    let desk = gatehouse_desk::DeskConfig {
+        lease: Duration::from_secs(args.job_lease),
+        total_timeout: Duration::from_secs(args.desk_timeout),
+        ..gatehouse_desk::DeskConfig::default()
+    };
+    desk.check().map_err(anyhow::Error::msg)?;
     let master_key = master_key(args.master_key.as_deref(), &args.store.data_dir)?;
     let store = open(&args.store).await?;
     let virtual_clock = (args.clock == ClockKind::Virtual).then(|| Arc::new(VirtualClock::new()));
@@ -159,6 +165,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 allow: args.allow_network.clone().into(),
             },
             task_retention_strict: args.task_retention == "strict",
+            desk,
             ..ApiConfig::default()
         },
     );

@@ -358,3 +358,26 @@ fn a_bad_allow_list_entry_or_a_second_network_policy_stops_serve_before_it_start
         "nothing was written to the data directory"
     );
 }
+
+/// A job lease too short to cover a desk call (its timeout plus 5 s) is refused at start-up.
+#[test]
+fn serve_refuses_a_job_lease_shorter_than_a_desk_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let out = gatehouse(&[
+        "serve",
+        "--data-dir",
+        data,
+        "--listen",
+        "127.0.0.1:0",
+        "--job-lease",
+        "30",
+    ]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("the job lease (30 s) must be at least the desk timeout (30 s) plus 5 s"),
+        "{err}"
+    );
+}

@@ -43,6 +43,28 @@ impl Default for DeskConfig {
     }
 }
 
+/// How much of a lease must be left, beyond a desk call's total timeout, for the call to be made
+/// without renewing the lease first.
+pub const LEASE_MARGIN: Duration = Duration::from_secs(5);
+
+impl DeskConfig {
+    /// Refuses a lease too short to cover one desk call: a ticket job renews its lease before a
+    /// call to `now + lease`, which must outlast the call (its total timeout) and the margin, or
+    /// another worker could take the job while the call is in flight.
+    pub fn check(&self) -> Result<(), String> {
+        let needed = self.total_timeout + LEASE_MARGIN;
+        if self.lease < needed {
+            return Err(format!(
+                "the job lease ({} s) must be at least the desk timeout ({} s) plus {} s",
+                self.lease.as_secs_f64(),
+                self.total_timeout.as_secs_f64(),
+                LEASE_MARGIN.as_secs()
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Why a call failed. Messages name the endpoint by host and path, never credentials.
 #[derive(Debug, thiserror::Error)]
 pub enum CallError {

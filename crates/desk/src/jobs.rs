@@ -17,7 +17,7 @@
 
 use crate::auth::{Auth, TokenCache};
 use crate::failpoint;
-use crate::http::{CallError, DeskConfig, Http};
+use crate::http::{CallError, DeskConfig, Http, LEASE_MARGIN};
 use crate::protocol::{Content, Ctx, DeskTicket, Flavor, Link};
 use gatehouse_domain::net_guard::NetPolicy;
 use gatehouse_domain::sealed::SealKey;
@@ -329,9 +329,12 @@ impl Desks {
                 failpoint::hit(failpoint::CREATED);
             }
         }
+        // From here on every write goes through the lease: a run that lost it while the desk
+        // call was in flight (stopped, or slower than its lease) writes nothing, whatever the
+        // desk answered it. The new holder of the job records the outcome.
         match outcome {
             Ok(Some(found)) => {
-                self.record_open(job.id, &tenant, &id, found, &loaded)
+                self.record_open(job.id, &mut lease, &tenant, &id, found, &loaded)
                     .await?;
                 failpoint::hit(failpoint::RECORDED);
                 Ok(())
@@ -354,12 +357,16 @@ impl Desks {
                     } else {
                         format!("The service desk refused the ticket: {message}")
                     };
-                    return self.settle(&tenant, &id, "Failed", None, &text).await;
+                    return self
+                        .settle_under(&mut lease, &tenant, &id, "Failed", None, &text)
+                        .await;
                 }
                 let (t, i, m) = (tenant.clone(), id.clone(), message.clone());
-                self.store
-                    .write(move |c| tickets::attempt_failed(c, &t, &i, &m))
-                    .await?;
+                let now = self.clock.now();
+                self.under_lease(&mut lease, now, move |c| {
+                    tickets::attempt_failed(c, &t, &i, &m)
+                })
+                .await?;
                 Err(match e.retry_after_ms() {
                     Some(after_ms) => JobError::RetryAfter { message, after_ms },
                     None => JobError::Retry(message),
@@ -371,6 +378,7 @@ impl Desks {
     async fn record_open(
         &self,
         job_id: i64,
+        lease: &mut Lease,
         tenant: &str,
         id: &str,
         found: DeskTicket,
@@ -400,17 +408,17 @@ impl Desks {
             ],
         );
         let (t, i) = (tenant.to_owned(), id.to_owned());
-        self.store
-            .write(move |c| {
-                task_status::set_report(c, job_id, &report)?;
-                tickets::opened(c, &t, &i, &opened, follow, now)
-            })
-            .await?;
+        self.under_lease(lease, now, move |c| {
+            task_status::set_report(c, job_id, &report)?;
+            tickets::opened(c, &t, &i, &opened, follow, now)
+        })
+        .await?;
         if let Some(s) = found.status {
             let mapped = sailpoint_status(loaded, &s);
             if mapped != "Queued" {
                 return self
-                    .settle(
+                    .settle_under(
+                        lease,
                         tenant,
                         id,
                         mapped,
@@ -420,6 +428,32 @@ impl Desks {
                     .await;
             }
         }
+        Ok(())
+    }
+
+    /// [`Desks::settle`] in a write that first renews `lease`: nothing is written by a run that
+    /// lost it ([`JobError::LeaseLost`]).
+    async fn settle_under(
+        &self,
+        lease: &mut Lease,
+        tenant: &str,
+        id: &str,
+        status: &str,
+        desk_status: Option<&str>,
+        message: &str,
+    ) -> Result<(), JobError> {
+        let now = self.clock.now();
+        let (t, i, s, d, m) = (
+            tenant.to_owned(),
+            id.to_owned(),
+            status.to_owned(),
+            desk_status.map(str::to_owned),
+            message.to_owned(),
+        );
+        self.under_lease(lease, now, move |c| {
+            tickets::settle(c, &t, &i, &s, d.as_deref(), &m, now)
+        })
+        .await?;
         Ok(())
     }
 
@@ -691,10 +725,6 @@ impl Desks {
         Ok(())
     }
 }
-
-/// How much of a lease must be left, beyond a desk call's timeout, for the call to be made
-/// without renewing it first.
-const LEASE_MARGIN: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The lease a ticket attempt runs under, as this worker last wrote it. A job run outside a
 /// runner (no worker) has none to keep.

@@ -346,7 +346,26 @@ impl Desk {
         } else {
             probability.clamp(0.0, 1.0)
         };
-        self.inner.shared.lock().random_fault = Some((p, fault));
+        let mut state = self.inner.shared.lock();
+        state.random_fault = Some((p, fault));
+        state.random_creates_only = false;
+    }
+
+    /// As [`Desk::fail_randomly`], but only creates (`POST`s of the ticket API other than a
+    /// search) are drawn for: lookups, reads and updates are served. The draws come from the
+    /// same seeded generator.
+    pub fn fail_creates_randomly(&self, probability: f64, fault: Fault) {
+        self.fail_randomly(probability, fault);
+        self.inner.shared.lock().random_creates_only = true;
+    }
+
+    /// Every ticket-API request whose body or query string (raw or decoded) contains `needle`
+    /// gets `fault`, for as long as the desk runs (until [`Desk::clear_faults`]): a desk that
+    /// refuses one ticket for good, say for a field it cannot map, while it serves the others.
+    /// Applies before queued and random faults; the first matching text wins.
+    pub fn fail_matching(&self, needle: &str, fault: Fault) {
+        let mut state = self.inner.shared.lock();
+        state.matching_faults.push((needle.to_owned(), fault));
     }
 
     /// The next `n` token-endpoint requests get `fault`.
@@ -361,6 +380,8 @@ impl Desk {
         state.api_faults.clear();
         state.token_faults.clear();
         state.random_fault = None;
+        state.random_creates_only = false;
+        state.matching_faults.clear();
     }
 
     /// The credentials this desk accepts.

@@ -110,8 +110,11 @@ async fn handle(
     let token_endpoint = is_token_endpoint(shared.flavor, parts.uri.path());
     let fault = {
         let mut state = shared.lock();
+        let fault = state
+            .matching_fault(&call, token_endpoint)
+            .or_else(|| state.take_fault(token_endpoint, &call));
         state.calls.push(call);
-        state.take_fault(token_endpoint)
+        fault
     };
     let flavor = shared.flavor;
     match &fault {

@@ -44,6 +44,10 @@ pub(crate) struct State {
     pub(crate) api_faults: VecDeque<Fault>,
     pub(crate) token_faults: VecDeque<Fault>,
     pub(crate) random_fault: Option<(f64, Fault)>,
+    /// The random fault is drawn for creates only (`POST`s other than a search).
+    pub(crate) random_creates_only: bool,
+    /// Faults for every ticket-API request whose body or query holds the text, first match wins.
+    pub(crate) matching_faults: Vec<(String, Fault)>,
     rng: StdRng,
     pub(crate) token_lifetime: Duration,
     /// Valid access tokens and when they expire.
@@ -63,6 +67,8 @@ impl State {
             api_faults: VecDeque::new(),
             token_faults: VecDeque::new(),
             random_fault: None,
+            random_creates_only: false,
+            matching_faults: Vec::new(),
             rng: StdRng::seed_from_u64(0x6a7e_4015e),
             token_lifetime: Duration::from_secs(3600),
             access_tokens: HashMap::new(),
@@ -81,13 +87,36 @@ impl State {
         *n
     }
 
+    /// The fault for a ticket-API request holding a text given to [`crate::Desk::fail_matching`].
+    pub(crate) fn matching_fault(&self, call: &Call, token_endpoint: bool) -> Option<Fault> {
+        if token_endpoint {
+            return None;
+        }
+        self.matching_faults
+            .iter()
+            .find(|(needle, _)| {
+                call.body.contains(needle.as_str())
+                    || call.query.as_deref().is_some_and(|q| {
+                        q.contains(needle.as_str())
+                            || crate::server::query_pairs(Some(q))
+                                .iter()
+                                .any(|(_, v)| v.contains(needle.as_str()))
+                    })
+            })
+            .map(|(_, f)| f.clone())
+    }
+
     /// The fault for the next request: a queued one first, then a random draw.
-    pub(crate) fn take_fault(&mut self, token_endpoint: bool) -> Option<Fault> {
+    pub(crate) fn take_fault(&mut self, token_endpoint: bool, call: &Call) -> Option<Fault> {
         if token_endpoint {
             return self.token_faults.pop_front();
         }
         if let Some(fault) = self.api_faults.pop_front() {
             return Some(fault);
+        }
+        let create = call.method == "POST" && !call.path.contains("/search");
+        if self.random_creates_only && !create {
+            return None;
         }
         let (p, fault) = self.random_fault.clone()?;
         self.rng.random_bool(p).then_some(fault)

@@ -635,6 +635,78 @@ async fn status_and_too_many_faults_create_nothing() {
 }
 
 #[tokio::test]
+async fn a_matching_fault_refuses_one_ticket_for_good_and_serves_the_others() {
+    let desk = Desk::start(Flavor::ServiceNow).await;
+    desk.fail_matching("gatehouse-poison", Fault::Status(400));
+    let http = client();
+    let create = |corr: &'static str| {
+        http.post(format!("{}/api/now/table/incident", desk.url()))
+            .header("Authorization", user_basic(&desk))
+            .json(&json!({"short_description": "x", "correlation_id": corr}))
+            .send()
+    };
+    for _ in 0..3 {
+        let (status, body) = json_of(create("gatehouse-poison").await.unwrap()).await;
+        assert_eq!(status, 400);
+        assert_eq!(body["status"], "failure");
+    }
+    // A lookup by the poisoned correlation id is refused too; other tickets are served.
+    let lookup = http
+        .get(format!(
+            "{}/api/now/table/incident?sysparm_query=correlation_id%3Dgatehouse-poison",
+            desk.url()
+        ))
+        .header("Authorization", user_basic(&desk))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(lookup.status(), 400);
+    assert_eq!(create("gatehouse-1").await.unwrap().status(), 201);
+    let tickets = desk.tickets();
+    assert_eq!(tickets.len(), 1);
+    assert_eq!(tickets[0].correlation_id.as_deref(), Some("gatehouse-1"));
+    desk.clear_faults();
+    assert_eq!(create("gatehouse-poison").await.unwrap().status(), 201);
+}
+
+#[tokio::test]
+async fn random_create_faults_spare_lookups() {
+    let desk = Desk::start(Flavor::ServiceNow).await;
+    desk.fail_creates_randomly(0.5, Fault::Status(500));
+    let http = client();
+    let (mut refused, mut lookups_ok) = (0, 0);
+    for n in 0..200 {
+        let resp = http
+            .post(format!("{}/api/now/table/incident", desk.url()))
+            .header("Authorization", user_basic(&desk))
+            .json(&json!({"short_description": "x", "correlation_id": format!("gatehouse-{n}")}))
+            .send()
+            .await
+            .unwrap();
+        match resp.status().as_u16() {
+            500 => refused += 1,
+            201 => {}
+            other => panic!("{other}"),
+        }
+        let lookup = http
+            .get(format!("{}/api/now/table/incident", desk.url()))
+            .header("Authorization", user_basic(&desk))
+            .send()
+            .await
+            .unwrap();
+        if lookup.status() == 200 {
+            lookups_ok += 1;
+        }
+    }
+    assert_eq!(lookups_ok, 200, "reads are never drawn for");
+    assert!(
+        (70..=130).contains(&refused),
+        "about half refused: {refused}"
+    );
+    assert_eq!(desk.tickets().len(), 200 - refused);
+}
+
+#[tokio::test]
 async fn created_then_status_creates_the_ticket() {
     let desk = Desk::start(Flavor::ServiceNow).await;
     desk.fail_next(1, Fault::CreatedThenStatus(502));

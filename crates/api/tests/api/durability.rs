@@ -4,6 +4,7 @@
 //! DUR-2 (two replicas): a worker whose lease another one took while it waited makes no call.
 //! DUR-11 with two replicas: an open ticket is polled once per interval by them together, and a
 //! replica started afresh carries on from the stored next check.
+//! DUR-4: a worker whose lease was taken while its call was in flight writes nothing after it.
 
 use crate::approval_fixtures::{pending, request};
 use crate::approval_fixtures::{stored_request, world};
@@ -265,4 +266,82 @@ async fn two_replicas_poll_an_open_ticket_once_per_interval_and_a_fresh_one_carr
         assert_eq!(polls(), step, "the fresh replica keeps the interval");
     }
     assert_eq!(ticket(&app, &id).await.phase, Phase::Open);
+}
+
+/// DUR-4: replica A makes the last attempt a ticket job allows; the desk never answers A's
+/// create, and while A waits the clock moves past A's lease and replica B takes the job and opens
+/// the ticket. When A's call times out, A must write nothing: before its writes went through the
+/// lease, A failed the item as out of attempts, over the ticket B had opened.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_whose_lease_was_taken_during_its_last_attempt_writes_nothing_after_it() {
+    let desk = DeskConfig {
+        connect_timeout: Duration::from_secs(1),
+        total_timeout: Duration::from_secs(3),
+        ..DeskConfig::default()
+    };
+    let app = TestApp::with(ApiConfig {
+        rate_limit: RateLimit::Off,
+        net: NetPolicy::private_allowed(),
+        desk,
+        ..ApiConfig::default()
+    })
+    .await;
+    let s = setup(&app, Flavor::ServiceNow).await;
+    let id = request(
+        &app,
+        &s.w.rita.id,
+        &s.w.rita.id,
+        "ENTITLEMENT",
+        &s.w.staff,
+        None,
+    )
+    .await;
+    let p = pending(&app, &id).await;
+    let path = format!("/v3/access-request-approvals/{}/approve", p.id);
+    let r = app
+        .call("POST", &path, Some(&s.w.olga.token), Some(json!({})))
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+    let (store, clock) = (app.state.store().clone(), app.state.clock().clone());
+    let engine = Runner::new(
+        store.clone(),
+        clock.clone(),
+        gatehouse_store::access_requests::handlers::all(&store, &clock),
+        RunnerConfig::new("engine".into()),
+    );
+    while engine.run_due().await.unwrap() > 0 {}
+    // The ticket job's next attempt is its last.
+    let left = store
+        .write(|c| {
+            c.execute(
+                "update job set attempt = max_attempts - 1 where kind = 'service_desk_ticket'",
+                &[],
+            )
+        })
+        .await
+        .unwrap();
+    assert_eq!(left, 1);
+    s.desk.fail_next(1, Fault::Hang);
+    let a = {
+        let state = app.state.clone();
+        tokio::spawn(async move { state.runner().run_due().await.unwrap() })
+    };
+    for _ in 0..500 {
+        if s.desk.calls().iter().any(|c| c.method == "POST") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    app.state.virtual_clock().unwrap().advance(2 * 60_000);
+    let replica_b = replica(&app, "worker-b", desk);
+    assert_eq!(replica_b.run_due().await.unwrap(), 1, "B takes the job");
+    assert_eq!(ticket(&app, &id).await.phase, Phase::Open);
+    // A's create times out now, on what was its last attempt.
+    assert_eq!(a.await.unwrap(), 1);
+    assert_eq!(s.desk.tickets().len(), 1);
+    let t = ticket(&app, &id).await;
+    assert_eq!(t.phase, Phase::Open, "{t:?}");
+    assert!(t.last_error.is_none(), "{t:?}");
+    let r = stored_request(&app, &id).await;
+    assert_ne!(r.state, State::ProvisioningFailed, "{r:?}");
 }

@@ -16,6 +16,7 @@ mod catalog_fixtures;
 mod catalog_identities;
 mod catalog_sources;
 mod cross_tenant;
+mod desk_faults_at_scale;
 mod docs;
 mod durability;
 mod hostile_desk;
