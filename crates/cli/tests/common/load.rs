@@ -63,6 +63,11 @@ impl Latencies {
         self.0.len()
     }
 
+    /// None yet.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     /// The `q`-quantile (0.0–1.0), nearest rank; zero when empty.
     pub fn quantile(&self, q: f64) -> Duration {
         let mut v = self.0.clone();
