@@ -24,6 +24,7 @@
 
 mod common;
 
+use common::load::rss_kb;
 use common::{env_num, Answer, Launch};
 use gatehouse_testdesk::{Desk, Flavor};
 use serde_json::json;
@@ -32,15 +33,6 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-fn rss_kb(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0)
-}
 
 /// The server's open file descriptors by kind, from the targets of `/proc/<pid>/fd`, and its
 /// sockets by what they are (from `/proc/net/tcp` and `tcp6`, matched by socket inode): each TCP

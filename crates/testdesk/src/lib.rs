@@ -6,7 +6,9 @@
 //! answers correlation-id lookups, records every request it receives ([`Call`]), can change a
 //! ticket's status from the desk side and post the flavor's webhook about it, and injects faults
 //! ([`Fault`]) into chosen requests: error statuses, 429s, hangs, connection resets, slow bodies
-//! and "created, then failed" answers.
+//! and "created, then failed" answers. A [`Pace`] makes it a slow or limited desk: a delay on
+//! every ticket-API request, a cap on the requests it handles at once (those beyond get 429), and
+//! a rate of creates (those beyond wait their turn); [`Desk::load`] reports what it saw.
 //!
 //! ```no_run
 //! # async fn demo() {
@@ -89,6 +91,34 @@ pub enum Fault {
         /// Handle the request for real first.
         handled: bool,
     },
+}
+
+/// How fast the desk works, for load runs. Applies to the ticket API, not the token endpoint;
+/// the default is a desk that answers at once, without limits.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Pace {
+    /// How long each ticket-API request takes before the desk handles it (a slow desk).
+    pub delay: Duration,
+    /// At most this many ticket-API requests in the desk at once; a request beyond them is
+    /// refused at once with `429 Too Many Requests` and `Retry-After: 1`, and counted in
+    /// [`DeskLoad::refused`]. `None`: no cap.
+    pub max_concurrent: Option<usize>,
+    /// At most this many creates a second: a create beyond the rate waits in the desk until its
+    /// turn (evenly spaced, `1 / creates_per_second` apart). `None` or `0`: no limit.
+    pub creates_per_second: Option<u32>,
+}
+
+/// What a desk's ticket API has seen of concurrency, from [`Desk::load`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DeskLoad {
+    /// Ticket-API requests in the desk now.
+    pub in_flight: usize,
+    /// The most ticket-API requests that were in the desk at once.
+    pub max_in_flight: usize,
+    /// Requests refused with 429 because [`Pace::max_concurrent`] were already in the desk.
+    pub refused: usize,
+    /// Creates made to wait for their turn by [`Pace::creates_per_second`].
+    pub creates_delayed: usize,
 }
 
 /// One request the desk received, recorded before any fault or authentication applied.
@@ -399,6 +429,21 @@ impl Desk {
     /// stay valid, so a client can get a new access token.
     pub fn expire_tokens(&self) {
         self.inner.shared.lock().access_tokens.clear();
+    }
+
+    /// Sets how fast the desk works from now on ([`Pace`]).
+    pub fn set_pace(&self, pace: Pace) {
+        self.inner.shared.lock().pace = pace;
+    }
+
+    /// The concurrency its ticket API has seen so far.
+    pub fn load(&self) -> DeskLoad {
+        self.inner.shared.lock().load
+    }
+
+    /// How many tickets it holds (without copying them, unlike [`Desk::tickets`]).
+    pub fn ticket_count(&self) -> usize {
+        self.inner.shared.lock().tickets.len()
     }
 
     /// How many access tokens the token endpoint has issued.

@@ -79,6 +79,29 @@ fn is_token_endpoint(flavor: Flavor, path: &str) -> bool {
     }
 }
 
+/// Whether a request creates a ticket: ServiceNow's `POST /api/now/table/{table}`, Jira's
+/// `POST /rest/api/3/issue`, the generic desk's `POST /tickets`.
+fn is_create(flavor: Flavor, method: &axum::http::Method, path: &str) -> bool {
+    method == axum::http::Method::POST
+        && match flavor {
+            Flavor::ServiceNow => path
+                .strip_prefix("/api/now/table/")
+                .is_some_and(|table| !table.is_empty() && !table.contains('/')),
+            Flavor::Jira => path == "/rest/api/3/issue",
+            Flavor::Generic => path == "/tickets",
+        }
+}
+
+/// A ticket-API request in the desk; leaving it (the handler finishing or being dropped) ends it.
+struct InFlight(Arc<Shared>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut state = self.0.lock();
+        state.load.in_flight = state.load.in_flight.saturating_sub(1);
+    }
+}
+
 async fn handle(
     req: Request<Incoming>,
     shared: Arc<Shared>,
@@ -108,15 +131,37 @@ async fn handle(
         body: String::from_utf8_lossy(&bytes).into_owned(),
     };
     let token_endpoint = is_token_endpoint(shared.flavor, parts.uri.path());
-    let fault = {
-        let mut state = shared.lock();
-        let fault = state
-            .matching_fault(&call, token_endpoint)
-            .or_else(|| state.take_fault(token_endpoint, &call));
-        state.calls.push(call);
-        fault
-    };
     let flavor = shared.flavor;
+    let (fault, admitted, pace) = {
+        let mut state = shared.lock();
+        let admitted = token_endpoint || state.admit();
+        let fault = if admitted {
+            state
+                .matching_fault(&call, token_endpoint)
+                .or_else(|| state.take_fault(token_endpoint, &call))
+        } else {
+            None
+        };
+        state.calls.push(call);
+        (fault, admitted, state.pace)
+    };
+    if !admitted {
+        let mut resp = error(flavor, StatusCode::TOO_MANY_REQUESTS, "Too many requests");
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(1));
+        return Ok(resp);
+    }
+    // Counts the request in the desk until its answer is ready (or the client goes away).
+    let _in_flight = (!token_endpoint).then(|| InFlight(shared.clone()));
+    if !token_endpoint {
+        if is_create(flavor, &parts.method, parts.uri.path()) {
+            let turn = shared.lock().create_turn(tokio::time::Instant::now());
+            tokio::time::sleep_until(turn).await;
+        }
+        if !pace.delay.is_zero() {
+            tokio::time::sleep(pace.delay).await;
+        }
+    }
     match &fault {
         Some(Fault::Status(code)) => return Ok(injected(flavor, *code)),
         Some(Fault::TooMany { retry_after_secs }) => {

@@ -8,7 +8,7 @@ use rand::{Rng, SeedableRng};
 use serde_json::{Map, Value};
 use tokio::time::Instant;
 
-use crate::{Call, Fault, Ticket};
+use crate::{Call, DeskLoad, Fault, Pace, Ticket};
 
 /// A stored ticket; rendered per flavor by the protocol modules.
 #[derive(Clone, Debug)]
@@ -54,6 +54,10 @@ pub(crate) struct State {
     pub(crate) access_tokens: HashMap<String, Instant>,
     pub(crate) refresh_tokens: HashSet<String>,
     pub(crate) tokens_issued: usize,
+    pub(crate) pace: Pace,
+    pub(crate) load: DeskLoad,
+    /// When the next create may be handled under [`Pace::creates_per_second`].
+    pub(crate) next_create: Option<Instant>,
 }
 
 impl State {
@@ -74,6 +78,9 @@ impl State {
             access_tokens: HashMap::new(),
             refresh_tokens: HashSet::new(),
             tokens_issued: 0,
+            pace: Pace::default(),
+            load: DeskLoad::default(),
+            next_create: None,
         }
     }
 
@@ -120,6 +127,36 @@ impl State {
         }
         let (p, fault) = self.random_fault.clone()?;
         self.rng.random_bool(p).then_some(fault)
+    }
+
+    /// Admits a ticket-API request under [`Pace::max_concurrent`]: false (and counted as refused)
+    /// when the desk already holds as many.
+    pub(crate) fn admit(&mut self) -> bool {
+        if self
+            .pace
+            .max_concurrent
+            .is_some_and(|cap| self.load.in_flight >= cap)
+        {
+            self.load.refused += 1;
+            return false;
+        }
+        self.load.in_flight += 1;
+        self.load.max_in_flight = self.load.max_in_flight.max(self.load.in_flight);
+        true
+    }
+
+    /// When a create arriving now may be handled under [`Pace::creates_per_second`] (now when
+    /// there is no rate), taking that turn.
+    pub(crate) fn create_turn(&mut self, now: Instant) -> Instant {
+        let Some(rate) = self.pace.creates_per_second.filter(|r| *r > 0) else {
+            return now;
+        };
+        let turn = self.next_create.map_or(now, |next| next.max(now));
+        self.next_create = Some(turn + Duration::from_secs(1) / rate);
+        if turn > now {
+            self.load.creates_delayed += 1;
+        }
+        turn
     }
 
     pub(crate) fn find_mut(&mut self, id_or_number: &str) -> Option<&mut Rec> {

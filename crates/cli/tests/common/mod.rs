@@ -5,6 +5,7 @@
 //! that can cut a database off.
 #![allow(dead_code)]
 
+pub mod load;
 pub mod proxy;
 
 use serde_json::{json, Value};
