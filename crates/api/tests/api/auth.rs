@@ -301,17 +301,21 @@ async fn past_the_rate_limit_answers_429_with_retry_after() {
     assert!((1..=10).contains(&wait), "{wait}");
 }
 
-/// The signing key, read from the store and opened with the master key as a replica would.
-async fn signing_key(app: &TestApp) -> Vec<u8> {
-    let (id, sealed) = app
-        .state
+/// The signing key's row: its id and its secret as stored.
+async fn stored_signing_key(app: &TestApp) -> (String, String) {
+    app.state
         .store()
         .read(|c| {
             let row = c.query_one("select id, secret from signing_key", &[])?;
             Ok((row.text(0)?, row.text(1)?))
         })
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// The signing key, read from the store and opened with the master key as a replica would.
+async fn signing_key(app: &TestApp) -> Vec<u8> {
+    let (id, sealed) = stored_signing_key(app).await;
     let key = SealKey::derive(app.state.master_key(), bootstrap::SIGNING_KEY_PURPOSE);
     let hex = key.open(&sealed, id.as_bytes()).unwrap();
     gatehouse_api::auth::secrets::unhex(hex.expose()).unwrap()
@@ -323,15 +327,7 @@ async fn signing_key(app: &TestApp) -> Vec<u8> {
 #[tokio::test]
 async fn the_signing_key_is_stored_sealed_and_a_clear_one_is_sealed_at_start() {
     let app = TestApp::new().await;
-    let (id, stored) = app
-        .state
-        .store()
-        .read(|c| {
-            let row = c.query_one("select id, secret from signing_key", &[])?;
-            Ok((row.text(0)?, row.text(1)?))
-        })
-        .await
-        .unwrap();
+    let (id, stored) = stored_signing_key(&app).await;
     assert!(stored.starts_with("v1:"), "stored sealed: {stored}");
     let key = signing_key(&app).await;
     assert_eq!(key.len(), 32);
@@ -350,12 +346,7 @@ async fn the_signing_key_is_stored_sealed_and_a_clear_one_is_sealed_at_start() {
     let prepared = bootstrap::prepare(app.state.store(), &master, now, None)
         .await
         .unwrap();
-    let resealed = app
-        .state
-        .store()
-        .read(|c| c.query_one("select secret from signing_key", &[])?.text(0))
-        .await
-        .unwrap();
+    let (_, resealed) = stored_signing_key(&app).await;
     assert!(
         resealed.starts_with("v1:") && !resealed.contains(&clear),
         "{resealed}"

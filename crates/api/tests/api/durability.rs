@@ -9,7 +9,7 @@
 use crate::approval_fixtures::{pending, request};
 use crate::approval_fixtures::{stored_request, world};
 use crate::catalog_fixtures::{entitlement, tenant};
-use crate::service_desk_tickets::{approved, desk_app, later, setup, ticket};
+use crate::service_desk_tickets::{approved, desk_app, later, setup, ticket, Setup};
 use crate::support::*;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -97,10 +97,10 @@ async fn fifty_concurrent_submits_with_one_key_make_one_request_and_one_answer()
     assert_eq!(rows, 1, "exactly one access request");
 }
 
-#[tokio::test]
-async fn an_open_ticket_is_polled_96_times_in_two_days_then_expires() {
-    let app = desk_app().await;
-    let s = setup(&app, Flavor::Generic).await;
+/// A request whose ticket is open at a generic desk that never closes it, with status checks
+/// every 30 minutes for at most 2 days.
+async fn open_ticket_checked_every_30_minutes(app: &TestApp) -> (Setup, String) {
+    let s = setup(app, Flavor::Generic).await;
     let r = app
         .admin(
             "PUT",
@@ -110,8 +110,15 @@ async fn an_open_ticket_is_polled_96_times_in_two_days_then_expires() {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    let id = approved(&app, &s, &s.w.staff).await;
-    assert_eq!(ticket(&app, &id).await.phase, Phase::Open);
+    let id = approved(app, &s, &s.w.staff).await;
+    assert_eq!(ticket(app, &id).await.phase, Phase::Open);
+    (s, id)
+}
+
+#[tokio::test]
+async fn an_open_ticket_is_polled_96_times_in_two_days_then_expires() {
+    let app = desk_app().await;
+    let (s, id) = open_ticket_checked_every_30_minutes(&app).await;
     let polls = || s.desk.calls().iter().filter(|c| c.method == "GET").count();
     for step in 1..=95 {
         later(&app, 30 * 60_000).await;
@@ -232,18 +239,7 @@ async fn a_worker_whose_lease_was_taken_while_it_waited_for_the_desk_opens_no_se
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_replicas_poll_an_open_ticket_once_per_interval_and_a_fresh_one_carries_on() {
     let app = desk_app().await;
-    let s = setup(&app, Flavor::Generic).await;
-    let r = app
-        .admin(
-            "PUT",
-            "/v3/service-desk-integrations/status-check-configuration",
-            Some(json!({"provisioningStatusCheckIntervalMinutes": "30",
-                        "provisioningMaxStatusCheckDays": "2"})),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    let id = approved(&app, &s, &s.w.staff).await;
-    assert_eq!(ticket(&app, &id).await.phase, Phase::Open);
+    let (s, id) = open_ticket_checked_every_30_minutes(&app).await;
     let polls = || s.desk.calls().iter().filter(|c| c.method == "GET").count();
     let clock = app.state.virtual_clock().unwrap();
     let b = replica(&app, "worker-b", app.state.config().desk);
