@@ -358,7 +358,7 @@ impl Desks {
                         format!("The service desk refused the ticket: {message}")
                     };
                     return self
-                        .settle_under(&mut lease, &tenant, &id, "Failed", None, &text)
+                        .settle_in(Some(&mut lease), &tenant, &id, "Failed", None, &text)
                         .await;
                 }
                 let (t, i, m) = (tenant.clone(), id.clone(), message.clone());
@@ -417,8 +417,8 @@ impl Desks {
             let mapped = sailpoint_status(loaded, &s);
             if mapped != "Queued" {
                 return self
-                    .settle_under(
-                        lease,
+                    .settle_in(
+                        Some(lease),
                         tenant,
                         id,
                         mapped,
@@ -431,32 +431,6 @@ impl Desks {
         Ok(())
     }
 
-    /// [`Desks::settle`] in a write that first renews `lease`: nothing is written by a run that
-    /// lost it ([`JobError::LeaseLost`]).
-    async fn settle_under(
-        &self,
-        lease: &mut Lease,
-        tenant: &str,
-        id: &str,
-        status: &str,
-        desk_status: Option<&str>,
-        message: &str,
-    ) -> Result<(), JobError> {
-        let now = self.clock.now();
-        let (t, i, s, d, m) = (
-            tenant.to_owned(),
-            id.to_owned(),
-            status.to_owned(),
-            desk_status.map(str::to_owned),
-            message.to_owned(),
-        );
-        self.under_lease(lease, now, move |c| {
-            tickets::settle(c, &t, &i, &s, d.as_deref(), &m, now)
-        })
-        .await?;
-        Ok(())
-    }
-
     /// Settles the ticket of request `id` (and completes or fails the request).
     pub async fn settle(
         &self,
@@ -466,6 +440,21 @@ impl Desks {
         desk_status: Option<&str>,
         message: &str,
     ) -> Result<(), JobError> {
+        self.settle_in(None, tenant, id, status, desk_status, message)
+            .await
+    }
+
+    /// [`Desks::settle`]; with a `lease`, in a write that first renews it, so that nothing is
+    /// written by a run that lost it ([`JobError::LeaseLost`]).
+    async fn settle_in(
+        &self,
+        lease: Option<&mut Lease>,
+        tenant: &str,
+        id: &str,
+        status: &str,
+        desk_status: Option<&str>,
+        message: &str,
+    ) -> Result<(), JobError> {
         let now = self.clock.now();
         let (t, i, s, d, m) = (
             tenant.to_owned(),
@@ -474,9 +463,11 @@ impl Desks {
             desk_status.map(str::to_owned),
             message.to_owned(),
         );
-        self.store
-            .write(move |c| tickets::settle(c, &t, &i, &s, d.as_deref(), &m, now))
-            .await?;
+        let write = move |c: &mut dyn Conn| tickets::settle(c, &t, &i, &s, d.as_deref(), &m, now);
+        match lease {
+            Some(lease) => self.under_lease(lease, now, write).await?,
+            None => self.store.write(write).await?,
+        };
         Ok(())
     }
 
