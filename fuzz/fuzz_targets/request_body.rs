@@ -32,7 +32,7 @@ use gatehouse_api::wire::service_desk::{
     ServiceDeskIntegrationDto,
 };
 use gatehouse_domain::net_guard::{check_url, NetPolicy};
-use gatehouse_domain::sealed::SealKey;
+use gatehouse_domain::sealed::{Keyring, Sealer};
 use gatehouse_domain::service_desk::{IntegrationType, Kind, StatusCheck, MASK, SEAL_PURPOSE};
 use gatehouse_domain::Timestamp;
 use gatehouse_store::access_requests::submit::NewRequest;
@@ -113,8 +113,8 @@ fn bounded(s: &str) -> bool {
     !s.trim().is_empty() && s.chars().count() <= 255
 }
 
-fn seal_key() -> SealKey {
-    SealKey::derive(b"fuzz-master-key-0123456789abcdef", SEAL_PURPOSE)
+fn seal_key() -> Sealer {
+    Keyring::single(b"fuzz-master-key-0123456789abcdef").sealer(SEAL_PURPOSE)
 }
 
 /// What every stored integration satisfies: URL attributes Gatehouse may call under the strict

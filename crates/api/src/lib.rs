@@ -12,6 +12,7 @@ pub mod handlers;
 pub mod metrics;
 pub mod notifications;
 pub mod operations;
+pub mod rekey;
 pub mod routes;
 pub mod wire;
 
@@ -70,7 +71,7 @@ struct Inner {
     clock: Arc<dyn Clock>,
     virtual_clock: Option<Arc<VirtualClock>>,
     signer: Signer,
-    master_key: Vec<u8>,
+    keys: bootstrap::ServerKeys,
     rate_limiter: RateLimiter,
     token_failures: RateLimiter,
     metrics: metrics::Metrics,
@@ -91,13 +92,13 @@ impl AppState {
         clock: Arc<dyn Clock>,
         virtual_clock: Option<Arc<VirtualClock>>,
         signer: Signer,
-        master_key: Vec<u8>,
+        keys: bootstrap::ServerKeys,
         config: ApiConfig,
     ) -> Self {
         let desks = Arc::new(gatehouse_desk::Desks::new(
             store.clone(),
             clock.clone(),
-            &master_key,
+            &keys.ring,
             config.net.clone(),
             config.desk,
         ));
@@ -119,7 +120,7 @@ impl AppState {
             clock,
             virtual_clock,
             signer,
-            master_key,
+            keys,
             rate_limiter: RateLimiter::new(config.rate_limit),
             token_failures: RateLimiter::new(config.token_failures),
             metrics: metrics::Metrics::new(),
@@ -148,8 +149,13 @@ impl AppState {
     }
 
     /// The key secrets are hashed with.
-    pub fn master_key(&self) -> &[u8] {
-        &self.0.master_key
+    pub fn secret_hash_key(&self) -> &[u8] {
+        self.0.keys.hash_key()
+    }
+
+    /// The master keys: the primary seals stored credentials, every key opens them.
+    pub fn keyring(&self) -> &gatehouse_domain::sealed::Keyring {
+        &self.0.keys.ring
     }
 
     /// The per-client rate limiter.

@@ -25,6 +25,9 @@ pub enum Command {
     Import(ImportArgs),
     /// Write the whole tenant as a tenant file (JSON), or its identities or entitlements as CSV.
     Export(ExportArgs),
+    /// Seal every stored secret again under the primary master key (after a key rotation), so
+    /// the retired keys can be dropped; safe to run beside live replicas and to run again.
+    Rekey(RekeyArgs),
 }
 
 /// A tenant file's format.
@@ -63,6 +66,52 @@ pub struct ImportArgs {
     /// The files, imported together in one transaction.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
+}
+
+/// Options of `gatehouse rekey`.
+#[derive(Debug, Args)]
+pub struct RekeyArgs {
+    /// Storage.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Master keys: the primary to seal under, the retired ones to open with.
+    #[command(flatten)]
+    pub keys: KeyArgs,
+    /// Integrations sealed again per transaction.
+    #[arg(long, default_value_t = 100)]
+    pub batch: usize,
+}
+
+/// The master keys. Their `Debug` shows no key.
+#[derive(Args, Clone)]
+pub struct KeyArgs {
+    /// Hex master key (at least 32 bytes) that seals stored secrets (service-desk credentials,
+    /// the token-signing key, the key secrets are hashed with). Default: the file master.key in
+    /// the data directory, created on first start. Replicas sharing PostgreSQL must share it.
+    #[arg(long, env = "GATEHOUSE_MASTER_KEY", hide_env_values = true)]
+    pub master_key: Option<String>,
+    /// Earlier master keys (hex, comma-separated) that still open what they sealed while keys
+    /// are rotated: start with the new key as --master-key and the old one here, run
+    /// `gatehouse rekey`, then start without the old one (README, "Rotating the master key").
+    #[arg(
+        long,
+        env = "GATEHOUSE_RETIRED_MASTER_KEYS",
+        hide_env_values = true,
+        value_delimiter = ','
+    )]
+    pub retired_master_keys: Vec<String>,
+}
+
+impl std::fmt::Debug for KeyArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyArgs")
+            .field("master_key", &masked(self.master_key.as_ref()))
+            .field(
+                "retired_master_keys",
+                &vec![MASK; self.retired_master_keys.len()],
+            )
+            .finish()
+    }
 }
 
 /// Options of `gatehouse export`.
@@ -139,10 +188,9 @@ pub struct ServeArgs {
     /// Secret of the admin personal access token to ensure at start-up.
     #[arg(long, env = "GATEHOUSE_ADMIN_CLIENT_SECRET", hide_env_values = true)]
     pub admin_client_secret: Option<String>,
-    /// Hex master key (32 bytes) used to hash and encrypt secrets. Default: the file master.key in
-    /// the data directory, created on first start. Replicas sharing PostgreSQL must share it.
-    #[arg(long, env = "GATEHOUSE_MASTER_KEY", hide_env_values = true)]
-    pub master_key: Option<String>,
+    /// Master keys.
+    #[command(flatten)]
+    pub keys: KeyArgs,
     /// Let service-desk URLs reach loopback and private networks (RFC 1918, unique-local,
     /// 127.0.0.0/8). Metadata and link-local addresses stay unreachable whatever this says.
     #[arg(long, env = "GATEHOUSE_ALLOW_PRIVATE_NETWORK")]
@@ -227,7 +275,7 @@ impl std::fmt::Debug for ServeArgs {
                 "admin_client_secret",
                 &masked(self.admin_client_secret.as_ref()),
             )
-            .field("master_key", &masked(self.master_key.as_ref()))
+            .field("keys", &self.keys)
             .field("allow_private_network", &self.allow_private_network)
             .field("allow_network", &self.allow_network)
             .field("task_retention", &self.task_retention)
@@ -263,6 +311,8 @@ mod tests {
             "CANARY-secret-1",
             "--master-key",
             "CANARY-00112233445566778899aabbccddeeff00112233445566778899aabbcc",
+            "--retired-master-keys",
+            "CANARY-1111,CANARY-2222",
             "--database-url",
             "postgres://g:CANARY-pw-2@db.example/g",
             "--smtp-url",
@@ -275,6 +325,17 @@ mod tests {
             text.contains("db.example") && text.contains("relay.example"),
             "{text}"
         );
+        let rekey = Cli::try_parse_from([
+            "gatehouse",
+            "rekey",
+            "--master-key",
+            "CANARY-00112233445566778899aabbccddeeff00112233445566778899aabbcc",
+            "--retired-master-keys",
+            "CANARY-1111",
+        ])
+        .unwrap();
+        let text = format!("{rekey:?} {rekey:#?}");
+        assert!(!text.contains("CANARY"), "{text}");
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! `gatehouse`: the one binary. `gatehouse serve` runs the service; `gatehouse migrate` brings a
 //! database's schema up to date; `gatehouse import` and `gatehouse export` load and write tenant
-//! files. `gatehouse --help` is the reference for every option.
+//! files; `gatehouse rekey` seals stored secrets again under a new master key. `gatehouse --help`
+//! is the reference for every option.
 
 mod config;
+mod keys;
 mod serve;
 mod transfer;
 
@@ -26,6 +28,7 @@ fn main() -> std::process::ExitCode {
             config::Command::Migrate(args) => serve::migrate(args).await,
             config::Command::Import(args) => transfer::import(args).await,
             config::Command::Export(args) => transfer::export(args).await,
+            config::Command::Rekey(args) => keys::rekey(args).await,
         }
     });
     match outcome {

@@ -1,6 +1,7 @@
 //! `gatehouse serve` (loading the demo tenant into an empty store) and `gatehouse migrate`.
 
 use crate::config::{ClockKind, ServeArgs, StoreArgs, Synchronous};
+use crate::keys;
 use anyhow::{bail, Context};
 use gatehouse_api::auth::rate_limit::RateLimit;
 use gatehouse_api::auth::secrets;
@@ -8,7 +9,6 @@ use gatehouse_api::{bootstrap, ApiConfig, AppState};
 use gatehouse_domain::{Clock, SystemClock, VirtualClock};
 use gatehouse_store::tenant_data;
 use gatehouse_store::{Store, StoreConfig};
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -47,43 +47,6 @@ pub(crate) async fn open(args: &StoreArgs) -> anyhow::Result<Store> {
 pub async fn migrate(args: StoreArgs) -> anyhow::Result<()> {
     open(&args).await?;
     println!("schema is at version {}", gatehouse_store::latest_version());
-    Ok(())
-}
-
-/// The master key: given in hex, or read from (or created in) `data_dir/master.key`.
-fn master_key(given: Option<&str>, data_dir: &Path) -> anyhow::Result<Vec<u8>> {
-    if let Some(hex) = given {
-        let key = secrets::unhex(hex.trim()).context("GATEHOUSE_MASTER_KEY must be hex")?;
-        if key.len() < 32 {
-            bail!("GATEHOUSE_MASTER_KEY must hold at least 32 bytes (64 hex characters)");
-        }
-        return Ok(key);
-    }
-    std::fs::create_dir_all(data_dir)?;
-    let path = data_dir.join("master.key");
-    if let Ok(text) = std::fs::read_to_string(&path) {
-        return secrets::unhex(text.trim())
-            .with_context(|| format!("{} is not hex", path.display()));
-    }
-    let key = secrets::random_bytes::<32>();
-    write_private(&path, &secrets::hex(&key))?;
-    Ok(key.to_vec())
-}
-
-fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
-    use std::io::Write;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts
-        .open(path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
-    f.write_all(text.as_bytes())?;
-    f.sync_all()?;
     Ok(())
 }
 
@@ -129,7 +92,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         ..gatehouse_desk::DeskConfig::default()
     };
     desk.check().map_err(anyhow::Error::msg)?;
-    let master_key = master_key(args.master_key.as_deref(), &args.store.data_dir)?;
+    let ring = keys::keyring(&args.keys, &args.store.data_dir)?;
     let store = open(&args.store).await?;
     let virtual_clock = (args.clock == ClockKind::Virtual).then(|| Arc::new(VirtualClock::new()));
     let clock: Arc<dyn Clock> = match &virtual_clock {
@@ -149,15 +112,16 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     } else {
         seed_demo(&store, clock.now()).await?
     };
-    let prepared = bootstrap::prepare(&store, &master_key, clock.now(), credentials)
+    let prepared = bootstrap::prepare(&store, &ring, clock.now(), credentials)
         .await
         .context("cannot prepare the tenant")?;
+    keys::check_stored(&store, &ring).await?;
     let state = AppState::new(
         store.clone(),
         clock.clone(),
         virtual_clock,
         prepared.signer.clone(),
-        master_key,
+        prepared.keys.clone(),
         ApiConfig {
             rate_limit,
             net: gatehouse_domain::net_guard::NetPolicy {

@@ -11,6 +11,10 @@
 //! - [`CREATED`]: the desk accepted the create, its ticket id is not yet stored;
 //! - [`RECORDED`]: the ticket id is stored, the job is not yet completed;
 //! - [`STATUS_READ`]: a status check read the ticket's status, the result is not yet stored.
+//!
+//! And of `gatehouse rekey` (SEC-4):
+//! - [`REKEY_SEALED`]: a batch's values are sealed again and written, not yet committed;
+//! - [`REKEY_COMMITTED`]: a batch that changed values is committed.
 
 use std::sync::OnceLock;
 
@@ -26,6 +30,11 @@ pub const CREATED: &str = "ticket-created";
 pub const RECORDED: &str = "ticket-recorded";
 /// A status check read the status; the result is not stored yet.
 pub const STATUS_READ: &str = "ticket-status-read";
+
+/// `gatehouse rekey` wrote a batch, not yet committed.
+pub const REKEY_SEALED: &str = "rekey-sealed";
+/// `gatehouse rekey` committed a batch that changed values.
+pub const REKEY_COMMITTED: &str = "rekey-committed";
 
 /// Every point, in the order a ticket passes them.
 pub const ALL: &[&str] = &[CLAIMED, TOKEN_FETCHED, CREATED, RECORDED, STATUS_READ];

@@ -20,7 +20,7 @@ use crate::failpoint;
 use crate::http::{CallError, DeskConfig, Http, LEASE_MARGIN};
 use crate::protocol::{Content, Ctx, DeskTicket, Flavor, Link};
 use gatehouse_domain::net_guard::NetPolicy;
-use gatehouse_domain::sealed::SealKey;
+use gatehouse_domain::sealed::{Keyring, Sealer};
 use gatehouse_domain::service_desk::mapping::{
     outbound_fields, ticket_status, MapAttribute, SERVICE_REQUEST,
 };
@@ -41,7 +41,7 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 pub struct Desks {
     store: Store,
     clock: Arc<dyn Clock>,
-    seal: SealKey,
+    seal: Sealer,
     http: Http,
     tokens: TokenCache,
     links: Mutex<HashMap<String, Arc<Semaphore>>>,
@@ -103,14 +103,14 @@ impl Desks {
     pub fn new(
         store: Store,
         clock: Arc<dyn Clock>,
-        master_key: &[u8],
+        keys: &Keyring,
         net: NetPolicy,
         config: DeskConfig,
     ) -> Self {
         Self {
             store,
             clock,
-            seal: SealKey::derive(master_key, SEAL_PURPOSE),
+            seal: keys.sealer(SEAL_PURPOSE),
             http: Http::new(net, config),
             tokens: TokenCache::default(),
             links: Mutex::new(HashMap::new()),
@@ -220,9 +220,9 @@ impl Desks {
             let clear = self
                 .seal
                 .open(sealed, &seal_context(tenant_id, id, pointer))
-                .map_err(|_| {
+                .map_err(|e| {
                     JobError::Fail(format!(
-                        "a stored credential of the integration ({pointer}) cannot be opened with this server's master key"
+                        "a stored credential of the integration ({pointer}) cannot be opened with this server's master keys: {e}"
                     ))
                 })?;
             secrets.push(clear.expose().to_owned());

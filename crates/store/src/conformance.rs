@@ -49,6 +49,7 @@ pub const CHECKS: &[&str] = &[
     "service_desk_round_trip",
     "service_desk_refusals",
     "installed_integration_round_trip",
+    "sealed_values_are_replaced_only_where_unchanged",
 ];
 
 /// Runs check `name` against `store`.
@@ -99,6 +100,9 @@ pub async fn run(name: &str, store: &Store) {
         "service_desk_refusals" => service_desk_refusals(store).await,
         "installed_integration_round_trip" => {
             installed_checks::installed_integration_round_trip(store).await
+        }
+        "sealed_values_are_replaced_only_where_unchanged" => {
+            sealed_values_are_replaced_only_where_unchanged(store).await;
         }
         other => panic!("no conformance check named {other}"),
     }
@@ -751,6 +755,75 @@ async fn settings_upsert(store: &Store) {
         .unwrap();
     let got = store.read(|c| settings::get(c, "t1", "x")).await.unwrap();
     assert_eq!(got, Some(serde_json::json!({"a": 2})));
+}
+
+/// What `gatehouse rekey` relies on: a sealed key's first writer wins (replicas starting together
+/// agree), and sealed values (signing key, sealed key, integration credentials) are replaced only
+/// where they still hold what was read.
+async fn sealed_values_are_replaced_only_where_unchanged(store: &Store) {
+    use crate::keys;
+    service_desk_catalog(store).await;
+    let (first, second) = store
+        .write(|c| {
+            let a = keys::sealed_key(c, "k", "v2:one", T0)?;
+            let b = keys::sealed_key(c, "k", "v2:two", T0)?;
+            Ok((a, b))
+        })
+        .await
+        .unwrap();
+    assert_eq!((first.as_str(), second.as_str()), ("v2:one", "v2:one"));
+    let i = integration("a", "Desk", &[]);
+    store
+        .write(move |c| service_desk::insert(c, &i))
+        .await
+        .unwrap();
+    let outcome = store
+        .write(|c| {
+            let (id, _) = keys::signing_key(c, "s1", "v2:sign", T0)?;
+            Ok([
+                keys::replace_sealed_key(c, "k", "v2:stale", "v2:x")?,
+                keys::replace_sealed_key(c, "k", "v2:one", "v2:new")?,
+                keys::replace_secret(c, &id, "v2:stale", "v2:x")?,
+                keys::replace_secret(c, &id, "v2:sign", "v2:sign2")?,
+            ])
+        })
+        .await
+        .unwrap();
+    assert_eq!(outcome, [false, true, false, true]);
+    let rows = store
+        .read(|c| service_desk::sealed_credentials(c, "", 10))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    let stored = rows[0].stored.clone();
+    assert_eq!(stored, r#"{"/password":"v1:abc"}"#);
+    let (s1, s2) = (stored.clone(), stored.clone());
+    let replaced = store
+        .write(move |c| {
+            Ok([
+                service_desk::replace_credentials(c, "t1", "a", "{}", "{}")?,
+                service_desk::replace_credentials(c, "t2", "a", &s1, "{}")?,
+                service_desk::replace_credentials(c, "t1", "a", &s2, r#"{"/password":"v2:k:x"}"#)?,
+            ])
+        })
+        .await
+        .unwrap();
+    assert_eq!(replaced, [false, false, true]);
+    let after = store
+        .read(|c| {
+            Ok((
+                service_desk::sealed_credentials(c, "", 10)?,
+                service_desk::sealed_credentials(c, "a", 10)?,
+                keys::sealed_keys(c)?,
+                keys::signing_keys(c)?,
+            ))
+        })
+        .await
+        .unwrap();
+    assert_eq!(after.0[0].stored, r#"{"/password":"v2:k:x"}"#);
+    assert!(after.1.is_empty(), "paged after the last id");
+    assert_eq!(after.2, [("k".to_owned(), "v2:new".to_owned())]);
+    assert_eq!(after.3, [("s1".to_owned(), "v2:sign2".to_owned())]);
 }
 
 /// An identity `i1` ("Alice"), a cluster `c1` and sources `s1`..`s3` in tenant `t1`.

@@ -1,4 +1,7 @@
-//! The token-signing key, kept in the store so every replica signs and verifies alike.
+//! Server-wide keys kept in the store so every replica signs, verifies and hashes alike: the
+//! token-signing key and the named sealed keys (the secret-hash key). Both are stored sealed by
+//! the caller under the master key; the functions here also serve `gatehouse rekey`, which seals
+//! them again under a new master key with a compare-and-set per row.
 
 use crate::{Conn, StoreError};
 use gatehouse_domain::Timestamp;
@@ -23,11 +26,64 @@ pub fn signing_key(
     Ok((row.text(0)?, row.text(1)?))
 }
 
-/// Replaces the stored secret of signing key `id` (to seal one stored in clear).
-pub fn replace_secret(c: &mut dyn Conn, id: &str, secret: &str) -> Result<(), StoreError> {
+/// Every signing key: (id, stored secret).
+pub fn signing_keys(c: &mut dyn Conn) -> Result<Vec<(String, String)>, StoreError> {
+    c.query("select id, secret from signing_key order by id", &[])?
+        .iter()
+        .map(|r| Ok((r.text(0)?, r.text(1)?)))
+        .collect()
+}
+
+/// Replaces the stored secret of signing key `id` when it is still `old`; false when it is not.
+pub fn replace_secret(
+    c: &mut dyn Conn,
+    id: &str,
+    old: &str,
+    new: &str,
+) -> Result<bool, StoreError> {
+    Ok(c.execute(
+        "update signing_key set secret = $3 where id = $1 and secret = $2",
+        &[id.into(), old.into(), new.into()],
+    )? == 1)
+}
+
+/// The sealed key `name`; stores `fresh` first when there is none (the first writer wins, so
+/// replicas starting together agree).
+pub fn sealed_key(
+    c: &mut dyn Conn,
+    name: &str,
+    fresh: &str,
+    now: Timestamp,
+) -> Result<String, StoreError> {
     c.execute(
-        "update signing_key set secret = $2 where id = $1",
-        &[id.into(), secret.into()],
+        "insert into sealed_key (name, sealed, created)
+         select $1, $2, $3 where not exists (select 1 from sealed_key where name = $1)",
+        &[name.into(), fresh.into(), now.into()],
     )?;
-    Ok(())
+    c.query_one(
+        "select sealed from sealed_key where name = $1",
+        &[name.into()],
+    )?
+    .text(0)
+}
+
+/// Every sealed key: (name, sealed).
+pub fn sealed_keys(c: &mut dyn Conn) -> Result<Vec<(String, String)>, StoreError> {
+    c.query("select name, sealed from sealed_key order by name", &[])?
+        .iter()
+        .map(|r| Ok((r.text(0)?, r.text(1)?)))
+        .collect()
+}
+
+/// Replaces sealed key `name` when it is still `old`; false when it is not.
+pub fn replace_sealed_key(
+    c: &mut dyn Conn,
+    name: &str,
+    old: &str,
+    new: &str,
+) -> Result<bool, StoreError> {
+    Ok(c.execute(
+        "update sealed_key set sealed = $3 where name = $1 and sealed = $2",
+        &[name.into(), old.into(), new.into()],
+    )? == 1)
 }

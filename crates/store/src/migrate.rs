@@ -89,6 +89,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0012_job_vacuum.sql"),
         postgres: include_str!("../migrations/postgres/0012_job_vacuum.sql"),
     },
+    Migration {
+        version: 13,
+        name: "sealed_keys",
+        sqlite: include_str!("../migrations/sqlite/0013_sealed_keys.sql"),
+        postgres: include_str!("../migrations/postgres/0013_sealed_keys.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.

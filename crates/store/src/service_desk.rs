@@ -411,3 +411,52 @@ pub fn put_status_check(
         now,
     )
 }
+
+/// The sealed credentials of one integration, as `gatehouse rekey` reads them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedCredentials {
+    /// The integration's tenant.
+    pub tenant_id: String,
+    /// The integration.
+    pub id: String,
+    /// The `secrets` column as stored (JSON: attribute pointer → sealed value).
+    pub stored: String,
+}
+
+/// Up to `limit` integrations with credentials, ordered by id, after `after` (an id).
+pub fn sealed_credentials(
+    c: &mut dyn Conn,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<SealedCredentials>, StoreError> {
+    c.query(
+        "select tenant_id, id, secrets from service_desk_integration
+         where id > $1 and secrets <> '{}' order by id limit $2",
+        &[after.into(), limit.into()],
+    )?
+    .iter()
+    .map(|r| {
+        Ok(SealedCredentials {
+            tenant_id: r.text(0)?,
+            id: r.text(1)?,
+            stored: r.text(2)?,
+        })
+    })
+    .collect()
+}
+
+/// Replaces the credentials of integration `id` when they are still `old` (a write since the
+/// read wins: its values are sealed under the primary key already); false when they are not.
+pub fn replace_credentials(
+    c: &mut dyn Conn,
+    tenant_id: &str,
+    id: &str,
+    old: &str,
+    new: &str,
+) -> Result<bool, StoreError> {
+    Ok(c.execute(
+        "update service_desk_integration set secrets = $4
+         where id = $1 and tenant_id = $2 and secrets = $3",
+        &[id.into(), tenant_id.into(), old.into(), new.into()],
+    )? == 1)
+}

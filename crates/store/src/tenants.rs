@@ -296,6 +296,7 @@ pub const GLOBAL_TABLES: &[&str] = &[
     "schema_migration",
     "tenant",
     "signing_key",
+    "sealed_key",
     "tenant_snapshot",
     "tenant_snapshot_chunk",
 ];

@@ -75,15 +75,15 @@ mod tests {
     /// `service_desk::build` does) repeats no nonce in 100,000 seals.
     #[test]
     fn a_hundred_thousand_seals_repeat_no_nonce() {
-        use gatehouse_domain::sealed::{SealKey, Secret, NONCE_LEN};
-        let key = SealKey::derive(b"master", "purpose");
+        use gatehouse_domain::sealed::{Keyring, Secret, NONCE_LEN};
+        let key = Keyring::single(b"master").sealer("purpose");
         let secret = Secret::new("p@ss".into());
         let mut seen = std::collections::HashSet::with_capacity(100_000);
         for _ in 0..100_000 {
             let sealed = key.seal(&secret, b"ctx", random_bytes());
             let raw = base64::Engine::decode(
                 &base64::engine::general_purpose::STANDARD,
-                sealed.strip_prefix("v1:").unwrap(),
+                sealed.rsplit(':').next().unwrap(),
             )
             .unwrap();
             let nonce: [u8; NONCE_LEN] = raw[..NONCE_LEN].try_into().unwrap();

@@ -68,7 +68,7 @@ impl Fresh {
         Self {
             token: secrets::new_secret(),
             client_id: uuid::Uuid::new_v4().to_string(),
-            client_hash: secrets::hash_secret(state.master_key(), &client_secret),
+            client_hash: secrets::hash_secret(state.secret_hash_key(), &client_secret),
             client_secret,
         }
     }

@@ -148,7 +148,7 @@ pub async fn create_oauth_client(
     let client = OAuthClient {
         id: uuid::Uuid::new_v4().to_string(),
         tenant_id: caller.tenant().to_owned(),
-        secret_hash: secrets::hash_secret(state.master_key(), &secret),
+        secret_hash: secrets::hash_secret(state.secret_hash_key(), &secret),
         name,
         description,
         business_name: body.business_name,

@@ -113,7 +113,7 @@ pub async fn create_for(
         tenant_id: owner.tenant_id.clone(),
         owner_id: owner.id.clone(),
         name,
-        secret_hash: secrets::hash_secret(state.master_key(), &secret),
+        secret_hash: secrets::hash_secret(state.secret_hash_key(), &secret),
         scope: Some(body.scope.unwrap_or_else(|| vec!["sp:scopes:all".into()])),
         access_token_validity_seconds: validity,
         expiration_date,

@@ -20,7 +20,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
 use gatehouse_domain::net_guard::NetPolicy;
-use gatehouse_domain::sealed::SealKey;
+use gatehouse_domain::sealed::Sealer;
 use gatehouse_domain::service_desk::{
     check_urls, prepare_attributes, seal_context, StoredAttributes, SEAL_PURPOSE,
 };
@@ -99,7 +99,7 @@ fn refused(r: Refusal, name: &str) -> ApiError {
 /// against the template, new credentials sealed, credentials sent as the mask kept. The installed
 /// integration API builds through it too, so both APIs check and seal alike.
 pub fn build(
-    key: &SealKey,
+    key: &Sealer,
     net: &NetPolicy,
     tenant: &str,
     id: &str,
@@ -181,9 +181,9 @@ pub(crate) async fn write<T: Send + 'static>(
     }
 }
 
-/// The key integration credentials are sealed with.
-pub(crate) fn key(state: &AppState) -> SealKey {
-    SealKey::derive(state.master_key(), SEAL_PURPOSE)
+/// Seals integration credentials under the primary master key.
+pub(crate) fn key(state: &AppState) -> Sealer {
+    state.keyring().sealer(SEAL_PURPOSE)
 }
 
 /// `GET /service-desk-integrations` (`getServiceDeskIntegrations`; beta

@@ -162,7 +162,7 @@ async fn grantee(state: &AppState, client_id: &str, secret: Option<&str>) -> Opt
     };
     if let Some(o) = client {
         if let Some(s) = secret {
-            if !secrets::verify_secret(state.master_key(), s, &o.secret_hash) {
+            if !secrets::verify_secret(state.secret_hash_key(), s, &o.secret_hash) {
                 return None;
             }
         }
@@ -187,7 +187,7 @@ async fn grantee(state: &AppState, client_id: &str, secret: Option<&str>) -> Opt
     let p = pat?;
     let who = identity?;
     if let Some(s) = secret {
-        if !secrets::verify_secret(state.master_key(), s, &p.secret_hash) {
+        if !secrets::verify_secret(state.secret_hash_key(), s, &p.secret_hash) {
             return None;
         }
     }

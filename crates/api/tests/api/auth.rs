@@ -6,7 +6,7 @@ use axum::http::{Request, StatusCode};
 use base64::Engine;
 use gatehouse_api::auth::rate_limit::RateLimit;
 use gatehouse_api::{bootstrap, ApiConfig};
-use gatehouse_domain::sealed::SealKey;
+use gatehouse_domain::sealed::Keyring;
 use gatehouse_store::keys;
 use serde_json::json;
 
@@ -316,7 +316,7 @@ async fn stored_signing_key(app: &TestApp) -> (String, String) {
 /// The signing key, read from the store and opened with the master key as a replica would.
 async fn signing_key(app: &TestApp) -> Vec<u8> {
     let (id, sealed) = stored_signing_key(app).await;
-    let key = SealKey::derive(app.state.master_key(), bootstrap::SIGNING_KEY_PURPOSE);
+    let key = app.state.keyring().sealer(bootstrap::SIGNING_KEY_PURPOSE);
     let hex = key.open(&sealed, id.as_bytes()).unwrap();
     gatehouse_api::auth::secrets::unhex(hex.expose()).unwrap()
 }
@@ -328,7 +328,11 @@ async fn signing_key(app: &TestApp) -> Vec<u8> {
 async fn the_signing_key_is_stored_sealed_and_a_clear_one_is_sealed_at_start() {
     let app = TestApp::new().await;
     let (id, stored) = stored_signing_key(&app).await;
-    assert!(stored.starts_with("v1:"), "stored sealed: {stored}");
+    let sealed_prefix = format!("v2:{}:", app.state.keyring().primary().id());
+    assert!(
+        stored.starts_with(&sealed_prefix),
+        "stored sealed: {stored}"
+    );
     let key = signing_key(&app).await;
     assert_eq!(key.len(), 32);
     assert!(!stored.contains(&gatehouse_api::auth::secrets::hex(&key)));
@@ -338,17 +342,16 @@ async fn the_signing_key_is_stored_sealed_and_a_clear_one_is_sealed_at_start() {
     let (i, c2) = (id.clone(), clear.clone());
     app.state
         .store()
-        .write(move |c| keys::replace_secret(c, &i, &c2))
+        .write(move |c| keys::replace_secret(c, &i, &stored, &c2))
         .await
         .unwrap();
     let now = gatehouse_domain::Clock::now(&gatehouse_domain::SystemClock);
-    let master = app.state.master_key().to_vec();
-    let prepared = bootstrap::prepare(app.state.store(), &master, now, None)
+    let prepared = bootstrap::prepare(app.state.store(), app.state.keyring(), now, None)
         .await
         .unwrap();
     let (_, resealed) = stored_signing_key(&app).await;
     assert!(
-        resealed.starts_with("v1:") && !resealed.contains(&clear),
+        resealed.starts_with(&sealed_prefix) && !resealed.contains(&clear),
         "{resealed}"
     );
     assert_eq!(signing_key(&app).await, key, "the same key, sealed");
@@ -361,13 +364,76 @@ async fn the_signing_key_is_stored_sealed_and_a_clear_one_is_sealed_at_start() {
     // Another master key: the key does not open and start-up stops with the reason.
     let e = bootstrap::prepare(
         app.state.store(),
-        b"another-master-key-another-maste",
+        &Keyring::single(b"another-master-key-another-maste"),
         now,
         None,
     )
     .await
     .unwrap_err();
     assert!(e.to_string().contains("master key"), "{e}");
+}
+
+/// SEC-4: the key client, token and webhook secrets are hashed with is kept in the store, sealed
+/// under the master key, so a master key's rotation leaves every hash valid. A fresh database
+/// gets a random one; a database from before it was stored hashed with the master key itself,
+/// which start-up keeps (found as the key that opens the signing key), so its secrets still verify.
+#[tokio::test]
+async fn the_secret_hash_key_outlives_the_master_key_and_an_older_database_keeps_its_hashes() {
+    use gatehouse_api::auth::secrets;
+    let app = TestApp::new().await;
+    assert_eq!(app.state.secret_hash_key().len(), 32);
+    assert_ne!(
+        app.state.secret_hash_key(),
+        MASTER_KEY,
+        "a fresh database: a random key"
+    );
+    let sealed: String = app
+        .state
+        .store()
+        .read(|c| {
+            c.query_one(
+                "select sealed from sealed_key where name = 'secret-hash-key'",
+                &[],
+            )?
+            .text(0)
+        })
+        .await
+        .unwrap();
+    let hash_key_hex = secrets::hex(app.state.secret_hash_key());
+    assert!(
+        sealed.starts_with(&format!("v2:{}:", app.state.keyring().primary().id()))
+            && !sealed.contains(&hash_key_hex),
+        "{sealed}"
+    );
+
+    // As an earlier version left a database: a secret hashed with the master key, no stored key.
+    let old_hash = secrets::hash_secret(MASTER_KEY, "an-old-secret");
+    app.state
+        .store()
+        .write(|c| c.execute("delete from sealed_key", &[]))
+        .await
+        .unwrap();
+    let now = gatehouse_domain::Clock::now(&gatehouse_domain::SystemClock);
+    let prepared = bootstrap::prepare(app.state.store(), app.state.keyring(), now, None)
+        .await
+        .unwrap();
+    assert_eq!(prepared.keys.hash_key(), MASTER_KEY);
+    assert!(secrets::verify_secret(
+        prepared.keys.hash_key(),
+        "an-old-secret",
+        &old_hash
+    ));
+    // And it is kept: the next start (under a rotated ring) reads the same key.
+    let rotated = Keyring::new(
+        gatehouse_domain::sealed::MasterKey::new(b"a-new-master-key-a-new-master-key".to_vec()),
+        vec![gatehouse_domain::sealed::MasterKey::new(
+            MASTER_KEY.to_vec(),
+        )],
+    );
+    let again = bootstrap::prepare(app.state.store(), &rotated, now, None)
+        .await
+        .unwrap();
+    assert_eq!(again.keys.hash_key(), MASTER_KEY);
 }
 
 fn hs256(key: &[u8], header: &serde_json::Value, payload: &serde_json::Value) -> String {

@@ -34,7 +34,7 @@ fn replica(app: &TestApp, worker: &str, desk: DeskConfig) -> Runner {
     let desks = Arc::new(Desks::new(
         store.clone(),
         clock.clone(),
-        app.state.master_key(),
+        app.state.keyring(),
         app.state.config().net.clone(),
         desk,
     ));

@@ -5,13 +5,11 @@
 use crate::service_desk::{catalog, create, snow};
 use crate::support::*;
 use axum::http::StatusCode;
-use gatehouse_domain::sealed::{SealError, SealKey};
+use gatehouse_domain::sealed::{Keyring, SealError};
 use gatehouse_domain::service_desk::{seal_context, SEAL_PURPOSE};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, OnceLock};
-
-const MASTER: &[u8] = b"test-master-key-test-master-key!";
 
 /// The stored `(attributes, secrets)` of integration `id`.
 async fn stored(app: &TestApp, id: &str) -> (Map<String, Value>, BTreeMap<String, String>) {
@@ -32,7 +30,8 @@ async fn stored(app: &TestApp, id: &str) -> (Map<String, Value>, BTreeMap<String
 async fn open(app: &TestApp, id: &str, pointer: &str) -> Result<String, SealError> {
     let tenant = app.tenant_id().await;
     let (_, secrets) = stored(app, id).await;
-    SealKey::derive(MASTER, SEAL_PURPOSE)
+    Keyring::single(MASTER_KEY)
+        .sealer(SEAL_PURPOSE)
         .open(&secrets[pointer], &seal_context(&tenant, id, pointer))
         .map(|s| s.expose().to_owned())
 }
@@ -47,7 +46,8 @@ async fn credentials_are_sealed_and_kept_by_the_mask_only_for_the_same_endpoint(
     let (attributes, secrets) = stored(&app, &id).await;
     assert_eq!(attributes["password"], "********");
     assert_eq!(secrets.keys().collect::<Vec<_>>(), vec!["/password"]);
-    assert!(secrets["/password"].starts_with("v1:"));
+    let primary = format!("v2:{}:", app.state.keyring().primary().id());
+    assert!(secrets["/password"].starts_with(&primary), "{secrets:?}");
     assert_eq!(open(&app, &id, "/password").await.unwrap(), "s3cret-pw");
 
     // Sending back what GET shows keeps the stored credential as it is.
@@ -152,7 +152,7 @@ async fn sealed_credentials_do_not_open_elsewhere_or_when_tampered() {
     assert_eq!(open(&app, &b, "/password").await, Err(SealError::Forged));
     // Nor under another attribute, nor with one byte changed, nor under another master key.
     let tenant = app.tenant_id().await;
-    let key = SealKey::derive(MASTER, SEAL_PURPOSE);
+    let key = Keyring::single(MASTER_KEY).sealer(SEAL_PURPOSE);
     assert_eq!(
         key.open(&sealed_a, &seal_context(&tenant, &a, "/clientSecret"))
             .map(|_| ()),
@@ -167,12 +167,12 @@ async fn sealed_credentials_do_not_open_elsewhere_or_when_tampered() {
             .map(|_| ()),
         Err(SealError::Forged)
     );
-    assert_eq!(
-        SealKey::derive(b"another-master-key", SEAL_PURPOSE)
-            .open(&sealed_a, &seal_context(&tenant, &a, "/password"))
-            .map(|_| ()),
-        Err(SealError::Forged)
-    );
+    assert!(matches!(
+        Keyring::single(b"another-master-key")
+            .sealer(SEAL_PURPOSE)
+            .open(&sealed_a, &seal_context(&tenant, &a, "/password")),
+        Err(SealError::UnknownKey(_))
+    ));
     assert_eq!(open(&app, &a, "/password").await.unwrap(), "s3cret-pw");
 }
 
@@ -437,7 +437,7 @@ async fn a_canary_credential_appears_in_no_response_log_or_database_file() {
         );
         assert!(contains(&out.stdout, &id), "the integration is in the dump");
         assert!(
-            contains(&out.stdout, "v1:"),
+            contains(&out.stdout, "v2:"),
             "its sealed credentials are in the dump"
         );
         assert!(

@@ -5,6 +5,7 @@ use axum::http::{HeaderMap, Method, Request, StatusCode};
 use gatehouse_api::auth::jwt::Claims;
 use gatehouse_api::auth::rate_limit::RateLimit;
 use gatehouse_api::{bootstrap, ApiConfig, AppState};
+use gatehouse_domain::sealed::Keyring;
 use gatehouse_domain::{Clock, SystemClock, VirtualClock};
 use gatehouse_store::{Store, StoreConfig, Synchronous};
 use http_body_util::BodyExt;
@@ -13,6 +14,8 @@ use std::sync::Arc;
 use tower::ServiceExt;
 
 pub const ADMIN_ID: &str = "test-admin-client";
+/// The master key of every test app.
+pub const MASTER_KEY: &[u8] = b"test-master-key-test-master-key!";
 pub const ADMIN_SECRET: &str = "test-admin-secret-0123456789abcdef0123456789abcdef";
 
 /// A response, decoded.
@@ -86,11 +89,11 @@ impl TestApp {
             }
         };
         let store = Store::open(store_config, 0).await.unwrap();
-        let master = b"test-master-key-test-master-key!".to_vec();
+        let ring = Keyring::single(MASTER_KEY);
         let clock = Arc::new(VirtualClock::new());
         let prepared = bootstrap::prepare(
             &store,
-            &master,
+            &ring,
             clock.now(),
             Some((ADMIN_ID.into(), ADMIN_SECRET.into())),
         )
@@ -101,7 +104,7 @@ impl TestApp {
             clock.clone(),
             Some(clock),
             prepared.signer,
-            master,
+            prepared.keys,
             config,
         );
         let mut app = Self {
