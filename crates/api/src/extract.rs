@@ -98,6 +98,19 @@ impl QueryMap {
         }
     }
 
+    /// An integer parameter from 0 to `max`, `default` when absent.
+    pub fn int(&self, name: &str, default: i64, max: i64) -> Result<i64, ApiError> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(v) => match v.parse::<i64>() {
+                Ok(n) if (0..=max).contains(&n) => Ok(n),
+                _ => Err(ApiError::illegal(format!(
+                    "'{name}' must be an integer from 0 to {max}, not '{v}'."
+                ))),
+            },
+        }
+    }
+
     /// The standard paging parameters: `offset` ≥ 0 (default 0), `limit` 0..=250 (default 250),
     /// `count` (default false).
     pub fn paging(&self) -> Result<Paging, ApiError> {
@@ -106,20 +119,9 @@ impl QueryMap {
 
     /// The paging parameters of a list whose `limit` is at most (and by default) `max`.
     pub fn paging_max(&self, max: i64) -> Result<Paging, ApiError> {
-        let int = |name: &str, default: i64, max: i64| -> Result<i64, ApiError> {
-            match self.get(name) {
-                None => Ok(default),
-                Some(v) => match v.parse::<i64>() {
-                    Ok(n) if (0..=max).contains(&n) => Ok(n),
-                    _ => Err(ApiError::illegal(format!(
-                        "'{name}' must be an integer from 0 to {max}, not '{v}'."
-                    ))),
-                },
-            }
-        };
         Ok(Paging {
-            offset: int("offset", 0, i64::from(i32::MAX))?,
-            limit: int("limit", max, max)?,
+            offset: self.int("offset", 0, i64::from(i32::MAX))?,
+            limit: self.int("limit", max, max)?,
             count: self.bool("count", false)?,
         })
     }

@@ -10,6 +10,7 @@
 
 use crate::{Conn, Row, StoreError, Value};
 use gatehouse_domain::service_desk::mapping::MapAttribute;
+use gatehouse_domain::Timestamp;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -143,12 +144,69 @@ pub fn put(
         serde_json::to_string(&installed.outbound_map_attributes)?.into(),
         installed.notifier_type.clone().into(),
     ];
+    // A previous webhook token's window survives only while the current token stays the same
+    // (the right-hand sides read the row as it was before the update).
     Ok(c.execute(
         "update service_desk_integration set inbound_auth_type = $3, inbound_token_hash = $4, \
          inbound_client_id = $5, inbound_map_attributes = $6, outbound_map_attributes = $7, \
-         notifier_type = $8 where tenant_id = $1 and id = $2",
+         notifier_type = $8, \
+         inbound_previous_token_hash = case when $3 = 'WEBHOOK' and inbound_token_hash = $4 \
+           then inbound_previous_token_hash end, \
+         inbound_previous_token_until = case when $3 = 'WEBHOOK' and inbound_token_hash = $4 \
+           then inbound_previous_token_until end \
+         where tenant_id = $1 and id = $2",
         &params,
     )? == 1)
+}
+
+/// A rotated-out webhook token that is still accepted until `until`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PreviousToken {
+    /// Lower-case hex SHA-256 of the token.
+    pub token_hash: String,
+    /// The end of its overlap window.
+    pub until: Timestamp,
+}
+
+/// Keeps `previous` as the integration's rotated-out webhook token (after [`put`] wrote the new
+/// one, which clears any earlier window).
+pub fn keep_previous_token(
+    c: &mut dyn Conn,
+    tenant_id: &str,
+    integration_id: &str,
+    previous: &PreviousToken,
+) -> Result<bool, StoreError> {
+    Ok(c.execute(
+        "update service_desk_integration set inbound_previous_token_hash = $3, \
+         inbound_previous_token_until = $4 \
+         where tenant_id = $1 and id = $2 and inbound_auth_type = 'WEBHOOK'",
+        &[
+            tenant_id.into(),
+            integration_id.into(),
+            previous.token_hash.clone().into(),
+            previous.until.into(),
+        ],
+    )? == 1)
+}
+
+/// The integration's rotated-out webhook token, if it has one (whether or not its window is over).
+pub fn previous_token(
+    c: &mut dyn Conn,
+    tenant_id: &str,
+    integration_id: &str,
+) -> Result<Option<PreviousToken>, StoreError> {
+    let Some(r) = c.query_opt(
+        "select inbound_previous_token_hash, inbound_previous_token_until \
+         from service_desk_integration where tenant_id = $1 and id = $2",
+        &[tenant_id.into(), integration_id.into()],
+    )?
+    else {
+        return Ok(None);
+    };
+    Ok(match (r.opt_text(0)?, r.opt_ts(1)?) {
+        (Some(token_hash), Some(until)) => Some(PreviousToken { token_hash, until }),
+        _ => None,
+    })
 }
 
 /// The lower-case hex SHA-256 of a webhook token: what is stored in its place.

@@ -95,6 +95,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0013_sealed_keys.sql"),
         postgres: include_str!("../migrations/postgres/0013_sealed_keys.sql"),
     },
+    Migration {
+        version: 14,
+        name: "webhook_token_overlap",
+        sqlite: include_str!("../migrations/sqlite/0014_webhook_token_overlap.sql"),
+        postgres: include_str!("../migrations/postgres/0014_webhook_token_overlap.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.

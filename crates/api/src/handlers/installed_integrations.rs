@@ -333,16 +333,23 @@ pub async fn uninstall_integration(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The longest overlap of a rotated webhook token: 7 days.
+pub const MAX_TOKEN_OVERLAP_SECONDS: i64 = 7 * 24 * 3600;
+
 /// `POST /api/v2/tenants/{tenantId}/integrations/installed/{installedIntgId}/inbound/token`
 /// (`rotateInstalledIntegrationToken`): a new WEBHOOK token, or a new secret for the OAUTH2
-/// client (same client id); the old one stops working at once. 200 with the integration and the
-/// new credential, shown this once.
+/// client (same client id). The old webhook token stops working at once, or after
+/// `overlapSeconds` (0 to 7 days, WEBHOOK only) so the desk can be given the new one without a
+/// gap; a later rotation or change of the credential ends that window. 200 with the integration
+/// and the new credential, shown this once.
 pub async fn rotate_installed_integration_token(
     State(state): State<AppState>,
     caller: Caller,
     Path((tenant, raw)): Path<(String, String)>,
+    query: QueryMap,
 ) -> Result<Json<InstalledIntegrationDto>, ApiError> {
     own_tenant(&caller, &tenant)?;
+    let overlap_ms = query.int("overlapSeconds", 0, MAX_TOKEN_OVERLAP_SECONDS)? * 1000;
     let id = integration_id(&raw);
     let fresh = Fresh::new(&state);
     let now = state.clock().now();
@@ -357,12 +364,24 @@ pub async fn rotate_installed_integration_token(
                     "Installed integration '{id}' has no inbound credential to rotate: set inboundConfig.authentication.authType to WEBHOOK or OAUTH2 with an update."
                 ))))
             }
-            InboundAuth::Webhook { .. } => {
+            InboundAuth::Webhook { token_hash } => {
+                let previous = installed::PreviousToken {
+                    token_hash: token_hash.clone(),
+                    until: Timestamp(now.millis() + overlap_ms),
+                };
                 parts.inbound.auth = InboundAuth::Webhook {
                     token_hash: installed::token_hash(&fresh.token),
                 };
                 installed::put(c, &tenant, &id, &parts)?;
+                if overlap_ms > 0 {
+                    installed::keep_previous_token(c, &tenant, &id, &previous)?;
+                }
                 Issued::Token(fresh.token)
+            }
+            InboundAuth::OAuth2 { .. } if overlap_ms > 0 => {
+                return Ok(Err(ApiError::illegal(format!(
+                    "'overlapSeconds' applies to WEBHOOK tokens only: installed integration '{id}' uses OAUTH2, whose access tokens issued before the rotation stay valid until they expire."
+                ))))
             }
             InboundAuth::OAuth2 { client_id } => {
                 let Some(client) = oauth_clients::get(c, &tenant, client_id)? else {

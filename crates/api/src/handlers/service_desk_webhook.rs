@@ -22,8 +22,8 @@ use axum::{Json, Router};
 use gatehouse_desk::jobs::sailpoint_status;
 use gatehouse_desk::protocol::{webhook_keys, webhook_status};
 use gatehouse_domain::service_desk::mapping::{inbound_status, ticket_status};
-use gatehouse_domain::{Clock, SystemClock};
-use gatehouse_store::installed_integrations::{self, InboundAuth};
+use gatehouse_domain::{Clock, SystemClock, Timestamp};
+use gatehouse_store::installed_integrations::{self, InboundAuth, PreviousToken};
 use gatehouse_store::runner::JobError;
 use gatehouse_store::tickets::{self, Phase};
 use serde_json::{json, Value};
@@ -76,6 +76,25 @@ pub fn check_credential(
     }
 }
 
+/// True when a WEBHOOK integration's rotated-out token is presented inside its overlap window
+/// (`rotateInstalledIntegrationToken` with `overlapSeconds`), which ends at `until` by the
+/// server's business clock.
+pub fn previous_token_accepted(
+    auth: &InboundAuth,
+    previous: Option<&PreviousToken>,
+    now: Timestamp,
+    headers: &HeaderMap,
+) -> bool {
+    match (auth, previous, bearer_token(headers)) {
+        (InboundAuth::Webhook { .. }, Some(p), Some(presented)) => {
+            now < p.until
+                && !presented.is_empty()
+                && installed_integrations::webhook_token_matches(&p.token_hash, presented)
+        }
+        _ => false,
+    }
+}
+
 /// `receiveServiceDeskWebhook`.
 pub async fn receive_service_desk_webhook(
     State(state): State<AppState>,
@@ -84,13 +103,27 @@ pub async fn receive_service_desk_webhook(
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let (t, i) = (tenant.clone(), id.clone());
-    let inbound = state
+    let (inbound, previous) = state
         .store()
-        .read(move |c| installed_integrations::inbound(c, &t, &i))
-        .await?
-        .ok_or_else(not_found)?;
+        .read(move |c| {
+            Ok((
+                installed_integrations::inbound(c, &t, &i)?,
+                installed_integrations::previous_token(c, &t, &i)?,
+            ))
+        })
+        .await?;
+    let inbound = inbound.ok_or_else(not_found)?;
     let now = SystemClock.now().unix_seconds();
-    check_credential(state.signer(), now, &tenant, &inbound.auth, &headers)?;
+    if let Err(refused) = check_credential(state.signer(), now, &tenant, &inbound.auth, &headers) {
+        if !previous_token_accepted(
+            &inbound.auth,
+            previous.as_ref(),
+            state.clock().now(),
+            &headers,
+        ) {
+            return Err(refused);
+        }
+    }
     let payload: Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("The webhook body is not JSON: {e}")))?;
     if !payload.is_object() {
