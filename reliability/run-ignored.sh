@@ -18,7 +18,7 @@ rc=${PIPESTATUS[0]}
 set -e
 line=$(grep -o "$id RESULT .*" "$log" | tail -1 || true)
 if [[ -n "$line" ]]; then
-    echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) profile=${PROFILE:-dev} pass=$([[ $rc == 0 ]] && echo yes || echo no) ${line#"$id" RESULT }" >> reliability/results.txt
+    echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) $id profile=${PROFILE:-dev} pass=$([[ $rc == 0 ]] && echo yes || echo no) ${line#"$id" RESULT }" >> reliability/results.txt
 fi
 rm -f "$log"
 exit "$rc"
