@@ -552,15 +552,13 @@ impl Desks {
         })
     }
 
-    /// The check of request `id`'s ticket that was due at `due` (job `job_id`, whose task
-    /// reports what the check read).
-    async fn check_status(
-        &self,
-        job_id: i64,
-        tenant: String,
-        id: String,
-        due: Timestamp,
-    ) -> Result<(), JobError> {
+    /// The check of request `id`'s ticket that job `job` runs (due at its scheduled time; its
+    /// task reports what the check read). Like a ticket attempt, it renews its lease before the
+    /// desk call and writes only under it: a check whose lease was taken while it waited for the
+    /// desk writes nothing ([`JobError::LeaseLost`]).
+    async fn check_status(&self, job: &Job, tenant: String, id: String) -> Result<(), JobError> {
+        let (job_id, due) = (job.id, job.scheduled_at);
+        let mut lease = Lease::of(job);
         let (t, i) = (tenant.clone(), id.clone());
         let Some(ticket) = self.store.read(move |c| tickets::get(c, &t, &i)).await? else {
             return Ok(());
@@ -571,14 +569,18 @@ impl Desks {
         // The window is judged by when the check was due, not by when a worker got to it: the
         // check due at the window's last instant still runs.
         match ticket.check_until {
-            Some(until) if due > until => self.expire(&tenant, &id, &ticket).await,
-            _ => self.check_open(job_id, tenant, id, ticket, due).await,
+            Some(until) if due > until => self.expire(&mut lease, &tenant, &id, &ticket).await,
+            _ => {
+                self.check_open(&mut lease, job_id, tenant, id, ticket, due)
+                    .await
+            }
         }
     }
 
     /// Fails the item of `ticket`, whose checks ran out of days.
     async fn expire(
         &self,
+        lease: &mut Lease,
         tenant: &str,
         id: &str,
         ticket: &tickets::Ticket,
@@ -591,12 +593,14 @@ impl Desks {
             "The ticket {} was still open at the desk after {days} days of status checks: the item expired.",
             ticket.desk_number.as_deref().or(ticket.desk_id.as_deref()).unwrap_or("?")
         );
-        self.settle(tenant, id, "Failed", None, &msg).await
+        self.settle_in(Some(lease), tenant, id, "Failed", None, &msg)
+            .await
     }
 
     /// Reads the status of open ticket `ticket` (of request `id`) from its desk.
     async fn check_open(
         &self,
+        lease: &mut Lease,
         job_id: i64,
         tenant: String,
         id: String,
@@ -617,6 +621,7 @@ impl Desks {
             .clone()
             .unwrap_or_else(|| desk_id.clone());
         let permit = desk_permit(&pool).await?;
+        self.keep_lease(lease).await?;
         let status = loaded.link.status(self.ctx(), &desk_id).await;
         drop(permit);
         failpoint::hit(failpoint::STATUS_READ);
@@ -643,9 +648,11 @@ impl Desks {
                         format!("Ticket {number} is {s} at the service desk: {done}."),
                         Some(s.clone()),
                     );
-                    self.report(job_id, r).await?;
+                    self.report(lease, job_id, r).await?;
                     let msg = format!("The desk's ticket is {s}.");
-                    return self.settle(&tenant, &id, done, Some(&s), &msg).await;
+                    return self
+                        .settle_in(Some(lease), &tenant, &id, done, Some(&s), &msg)
+                        .await;
                 }
             },
             Ok(None) => {
@@ -653,9 +660,10 @@ impl Desks {
                     format!("Ticket {number} no longer exists at the service desk."),
                     None,
                 );
-                self.report(job_id, r).await?;
+                self.report(lease, job_id, r).await?;
                 return self
-                    .settle(
+                    .settle_in(
+                        Some(lease),
                         &tenant,
                         &id,
                         "Failed",
@@ -685,6 +693,7 @@ impl Desks {
             // That was the last check the window allows.
             let read = desk_status.clone();
             self.report(
+                lease,
                 job_id,
                 report(
                     format!("{text}, and that was the last check allowed."),
@@ -692,33 +701,32 @@ impl Desks {
                 ),
             )
             .await?;
-            return self.expire(&tenant, &id, &ticket).await;
+            return self.expire(lease, &tenant, &id, &ticket).await;
         }
         let report = report(
             format!("{text}, checked again in {interval} minutes."),
             desk_status.clone(),
         );
         let (t, i) = (tenant, id);
-        self.store
-            .write(move |c| {
-                task_status::set_report(c, job_id, &report)?;
-                tickets::still_open(c, &t, &i, desk_status.as_deref(), next, now)
-            })
-            .await?;
-        Ok(())
+        self.under_lease(lease, now, move |c| {
+            task_status::set_report(c, job_id, &report)?;
+            tickets::still_open(c, &t, &i, desk_status.as_deref(), next, now)
+        })
+        .await
     }
 
-    /// Sets what job `job_id` reports on its task.
-    async fn report(&self, job_id: i64, report: Report) -> Result<(), JobError> {
-        self.store
-            .write(move |c| task_status::set_report(c, job_id, &report))
-            .await?;
-        Ok(())
+    /// Sets what job `job_id` reports on its task, under its lease.
+    async fn report(&self, lease: &mut Lease, job_id: i64, report: Report) -> Result<(), JobError> {
+        let now = self.clock.now();
+        self.under_lease(lease, now, move |c| {
+            task_status::set_report(c, job_id, &report)
+        })
+        .await
     }
 }
 
-/// The lease a ticket attempt runs under, as this worker last wrote it. A job run outside a
-/// runner (no worker) has none to keep.
+/// The lease a ticket job (an attempt or a status check) runs under, as this worker last wrote
+/// it. A job run outside a runner (no worker) has none to keep.
 struct Lease {
     job: i64,
     worker: Option<String>,
@@ -806,9 +814,7 @@ impl JobHandler for CheckStatus {
         let desks = self.0.clone();
         Box::pin(async move {
             let (tenant, id) = args(&job)?;
-            desks
-                .check_status(job.id, tenant, id, job.scheduled_at)
-                .await
+            desks.check_status(&job, tenant, id).await
         })
     }
 }

@@ -341,3 +341,52 @@ async fn a_worker_whose_lease_was_taken_during_its_last_attempt_writes_nothing_a
     let r = stored_request(&app, &id).await;
     assert_ne!(r.state, State::ProvisioningFailed, "{r:?}");
 }
+
+/// DUR-4 for status checks: replica A runs the check of an open ticket; the desk never answers
+/// A's status read, and while A waits the clock moves past A's lease and replica B takes the
+/// check and records it. When A's call times out, A must write nothing: not its "the desk did not
+/// answer" report over B's, not the ticket, not another next check.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_status_check_whose_lease_was_taken_during_its_desk_call_writes_nothing_after_it() {
+    let app = desk_app().await;
+    let (s, id) = open_ticket_checked_every_30_minutes(&app).await;
+    s.desk.fail_next(1, Fault::Hang);
+    app.state.virtual_clock().unwrap().advance(30 * 60_000);
+    let a = {
+        let state = app.state.clone();
+        tokio::spawn(async move { state.runner().run_due().await.unwrap() })
+    };
+    for _ in 0..500 {
+        if s.desk.calls().iter().any(|c| c.method == "GET") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    app.state.virtual_clock().unwrap().advance(2 * 60_000);
+    let replica_b = replica(&app, "worker-b", app.state.config().desk);
+    assert_eq!(replica_b.run_due().await.unwrap(), 1, "B takes the check");
+    let snapshot = || async {
+        app.state
+            .store()
+            .read(|c| {
+                let jobs = c.query("select * from job order by id", &[])?;
+                let tickets = c.query("select * from service_desk_ticket", &[])?;
+                Ok(format!(
+                    "{:?}\n{:?}",
+                    jobs.iter().map(|r| &r.0).collect::<Vec<_>>(),
+                    tickets.iter().map(|r| &r.0).collect::<Vec<_>>()
+                ))
+            })
+            .await
+            .unwrap()
+    };
+    let after_b = snapshot().await;
+    assert!(
+        after_b.contains("checked again in 30 minutes"),
+        "B's report: {after_b}"
+    );
+    // A's status read times out now.
+    assert_eq!(a.await.unwrap(), 1);
+    assert_eq!(snapshot().await, after_b, "A wrote after losing its lease");
+    assert_eq!(ticket(&app, &id).await.phase, Phase::Open);
+}
