@@ -152,17 +152,7 @@ async fn create_integration(http: &reqwest::Client, base: &str, token: &str, n: 
 
 /// Whether the token endpoint grants a token to `id` / `secret`.
 async fn grants(http: &reqwest::Client, base: &str, id: &str, secret: &str) -> bool {
-    http.post(format!("{base}/oauth/token"))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", id),
-            ("client_secret", secret),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .status()
-        == 200
+    token_response(http, base, id, secret).await.status() == 200
 }
 
 #[tokio::test]

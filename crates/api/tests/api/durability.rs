@@ -264,6 +264,28 @@ async fn two_replicas_poll_an_open_ticket_once_per_interval_and_a_fresh_one_carr
     assert_eq!(ticket(&app, &id).await.phase, Phase::Open);
 }
 
+/// Replica A (`app`'s own runner) runs what is due, in a task of its own, until the desk has
+/// been called with `method`; then the clock moves 2 minutes, past A's lease (A's call is held
+/// by the desk). The task answers how many jobs A ran, once its call has ended.
+async fn run_as_a_until_the_desk_is_called(
+    app: &TestApp,
+    desk: &gatehouse_testdesk::Desk,
+    method: &str,
+) -> tokio::task::JoinHandle<usize> {
+    let a = {
+        let state = app.state.clone();
+        tokio::spawn(async move { state.runner().run_due().await.unwrap() })
+    };
+    for _ in 0..500 {
+        if desk.calls().iter().any(|c| c.method == method) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    app.state.virtual_clock().unwrap().advance(2 * 60_000);
+    a
+}
+
 /// DUR-4: replica A makes the last attempt a ticket job allows; the desk never answers A's
 /// create, and while A waits the clock moves past A's lease and replica B takes the job and opens
 /// the ticket. When A's call times out, A must write nothing: before its writes went through the
@@ -318,17 +340,7 @@ async fn a_worker_whose_lease_was_taken_during_its_last_attempt_writes_nothing_a
         .unwrap();
     assert_eq!(left, 1);
     s.desk.fail_next(1, Fault::Hang);
-    let a = {
-        let state = app.state.clone();
-        tokio::spawn(async move { state.runner().run_due().await.unwrap() })
-    };
-    for _ in 0..500 {
-        if s.desk.calls().iter().any(|c| c.method == "POST") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    app.state.virtual_clock().unwrap().advance(2 * 60_000);
+    let a = run_as_a_until_the_desk_is_called(&app, &s.desk, "POST").await;
     let replica_b = replica(&app, "worker-b", desk);
     assert_eq!(replica_b.run_due().await.unwrap(), 1, "B takes the job");
     assert_eq!(ticket(&app, &id).await.phase, Phase::Open);
@@ -352,17 +364,7 @@ async fn a_status_check_whose_lease_was_taken_during_its_desk_call_writes_nothin
     let (s, id) = open_ticket_checked_every_30_minutes(&app).await;
     s.desk.fail_next(1, Fault::Hang);
     app.state.virtual_clock().unwrap().advance(30 * 60_000);
-    let a = {
-        let state = app.state.clone();
-        tokio::spawn(async move { state.runner().run_due().await.unwrap() })
-    };
-    for _ in 0..500 {
-        if s.desk.calls().iter().any(|c| c.method == "GET") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    app.state.virtual_clock().unwrap().advance(2 * 60_000);
+    let a = run_as_a_until_the_desk_is_called(&app, &s.desk, "GET").await;
     let replica_b = replica(&app, "worker-b", app.state.config().desk);
     assert_eq!(replica_b.run_due().await.unwrap(), 1, "B takes the check");
     let snapshot = || async {

@@ -91,9 +91,14 @@ async fn only_the_current_webhook_token_is_accepted() {
     );
 
     // Neither token is stored in clear.
-    let integration = s.integration.clone();
-    let row: String = app
-        .state
+    let row = stored_row(&app, &s.integration).await;
+    assert!(!row.contains(&token) && !row.contains(&new), "{row}");
+}
+
+/// The integration's row as stored, every column.
+async fn stored_row(app: &crate::support::TestApp, integration: &str) -> String {
+    let integration = integration.to_owned();
+    app.state
         .store()
         .read(move |c| {
             let r = c.query_one(
@@ -103,8 +108,7 @@ async fn only_the_current_webhook_token_is_accepted() {
             Ok(format!("{:?}", r.0))
         })
         .await
-        .unwrap();
-    assert!(!row.contains(&token) && !row.contains(&new), "{row}");
+        .unwrap()
 }
 
 /// AUTH-5, rotation overlap: a webhook token rotated with `overlapSeconds` keeps working beside
@@ -218,20 +222,8 @@ async fn a_rotated_token_with_an_overlap_works_until_its_window_ends() {
     assert_eq!(send(&t5).await, StatusCode::OK);
 
     // Stored as hashes only.
-    let integration = s.integration.clone();
     let t6 = token_of(&rotate("?overlapSeconds=600").await);
-    let row: String = app
-        .state
-        .store()
-        .read(move |c| {
-            let r = c.query_one(
-                "select * from service_desk_integration where id = $1",
-                &[integration.into()],
-            )?;
-            Ok(format!("{:?}", r.0))
-        })
-        .await
-        .unwrap();
+    let row = stored_row(&app, &s.integration).await;
     assert!(!row.contains(&t5) && !row.contains(&t6), "{row}");
     assert!(
         row.contains(&gatehouse_store::installed_integrations::token_hash(&t5)),

@@ -15,10 +15,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-/// A client-credentials token from the server at `base`.
-pub async fn client_token(http: &reqwest::Client, base: &str, id: &str, secret: &str) -> String {
-    let r: Value = http
-        .post(format!("{base}/oauth/token"))
+/// The token endpoint's answer to a client-credentials request for `id` / `secret`.
+pub async fn token_response(
+    http: &reqwest::Client,
+    base: &str,
+    id: &str,
+    secret: &str,
+) -> reqwest::Response {
+    http.post(format!("{base}/oauth/token"))
         .form(&[
             ("grant_type", "client_credentials"),
             ("client_id", id),
@@ -27,6 +31,12 @@ pub async fn client_token(http: &reqwest::Client, base: &str, id: &str, secret: 
         .send()
         .await
         .unwrap()
+}
+
+/// A client-credentials token from the server at `base`.
+pub async fn client_token(http: &reqwest::Client, base: &str, id: &str, secret: &str) -> String {
+    let r: Value = token_response(http, base, id, secret)
+        .await
         .json()
         .await
         .unwrap();
