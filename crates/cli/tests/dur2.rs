@@ -16,7 +16,9 @@
 //!
 //! Needs `GATEHOUSE_TEST_PG_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`). Knobs:
 //! `DUR2_RATE` requests/s (100), `DUR2_SECONDS` of load (60), `DUR2_KILL_EVERY_MS` (2000),
-//! `DUR2_DRAIN_SECONDS` (180), `DUR2_MAX_LOAD_SECONDS` (4 × the load time), `DUR2_DRAIN_STEP`
+//! `DUR2_DRAIN_SECONDS` (180), `DUR2_MAX_LOAD_SECONDS` (4 × the load time), `DUR2_IN_FLIGHT`
+//! (256: requests the client keeps open at once, retries included; when all are busy the next
+//! send waits, and the summary's `sends_seconds` and `max_send_lag_ms` show it), `DUR2_DRAIN_STEP`
 //! (how far both clocks move each second of the drain, `PT30S`: half the 60 s lease, so a job
 //! running on a live replica does not see its lease run out under it in one step, which real time
 //! never does to a job that keeps within its lease; `PT2M` jumps past live leases).
@@ -134,7 +136,9 @@ async fn dur2_two_replicas_killed_alternately_under_load() {
     // The load: `rate` new requests a second, alternately at A and B, each retried with its key
     // at the other replica until it is answered 202.
     let log = Arc::new(Mutex::new(Log::default()));
-    let limit = Arc::new(tokio::sync::Semaphore::new(64));
+    let in_flight = usize::try_from(env_num("DUR2_IN_FLIGHT", 256)).unwrap();
+    let limit = Arc::new(tokio::sync::Semaphore::new(in_flight));
+    let mut max_lag = Duration::ZERO;
     let started = Instant::now();
     let deadline = started + Duration::from_secs(env_num("DUR2_MAX_LOAD_SECONDS", seconds * 4));
     let mut tasks = tokio::task::JoinSet::new();
@@ -147,6 +151,7 @@ async fn dur2_two_replicas_killed_alternately_under_load() {
         let due = started + Duration::from_secs_f64(n as f64 / rate as f64);
         tokio::time::sleep_until(due.into()).await;
         let permit = limit.clone().acquire_owned().await.unwrap();
+        max_lag = max_lag.max(Instant::now().saturating_duration_since(due));
         sent += 1;
         let (http, bases, token, log) = (http.clone(), bases.clone(), token.clone(), log.clone());
         tasks.spawn(async move {
@@ -172,6 +177,7 @@ async fn dur2_two_replicas_killed_alternately_under_load() {
             }
         });
     }
+    let sends_time = started.elapsed();
     loop {
         match tokio::time::timeout_at(deadline.into(), tasks.join_next()).await {
             Ok(Some(done)) => done.unwrap(),
@@ -265,6 +271,8 @@ async fn dur2_two_replicas_killed_alternately_under_load() {
     let mut summary = json!({
         "test": "DUR-2", "rate": rate, "seconds": seconds, "drain_step": step,
         "load_seconds": load_time.as_secs_f64(), "kills": kills.load(Ordering::SeqCst),
+        "in_flight": in_flight, "sends_seconds": sends_time.as_secs_f64(),
+        "max_send_lag_ms": max_lag.as_secs_f64() * 1e3,
         "requests": total, "sent": sent, "accepted_202": accepted.len(),
         "first_try_202_percent": 100.0 * l.first_try_202 as f64 / total as f64,
         "retries": l.retries, "mismatched_202": l.mismatched,
