@@ -45,6 +45,9 @@ pub struct Desks {
     http: Http,
     tokens: TokenCache,
     links: Mutex<HashMap<String, Arc<Semaphore>>>,
+    /// Integrations whose desk asked for no calls until an instant (`Retry-After` on a 429 or a
+    /// 503), by integration id: no job calls it before then.
+    paused: Mutex<HashMap<String, Timestamp>>,
 }
 
 /// An integration loaded for a call.
@@ -114,6 +117,7 @@ impl Desks {
             http: Http::new(net, config),
             tokens: TokenCache::default(),
             links: Mutex::new(HashMap::new()),
+            paused: Mutex::new(HashMap::new()),
         }
     }
 
@@ -141,6 +145,60 @@ impl Desks {
             .entry(link.to_owned())
             .or_insert_with(|| Arc::new(Semaphore::new(n)))
             .clone()
+    }
+
+    /// Notes that integration `link`'s desk asked for no calls for `after_ms` from `now` (its
+    /// `Retry-After`): until then no job calls it, whichever job got the answer.
+    fn pause(&self, link: &str, now: Timestamp, after_ms: i64) {
+        let until = now.plus_millis(after_ms.max(0));
+        let mut paused = self
+            .paused
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        paused.retain(|_, u| *u > now);
+        let at = paused.entry(link.to_owned()).or_insert(until);
+        if *at < until {
+            *at = until;
+        }
+    }
+
+    /// The milliseconds left of integration `link`'s pause at `now`, if it is paused.
+    fn paused_for(&self, link: &str, now: Timestamp) -> Option<i64> {
+        let paused = self
+            .paused
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        paused
+            .get(link)
+            .map(|until| until.0 - now.0)
+            .filter(|left| *left > 0)
+    }
+
+    /// The integrations paused at `now` (usually none).
+    fn paused_links(&self, now: Timestamp) -> Vec<String> {
+        let paused = self
+            .paused
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        paused
+            .iter()
+            .filter(|(_, until)| **until > now)
+            .map(|(link, _)| link.clone())
+            .collect()
+    }
+
+    /// [`JobError::Defer`] when integration `link` is paused: the job waits, uncounted, until
+    /// the pause ends, without calling the desk.
+    fn unless_paused(&self, link: &str) -> Result<(), JobError> {
+        match self.paused_for(link, self.clock.now()) {
+            Some(after_ms) => Err(JobError::Defer {
+                message: format!(
+                    "the service desk asked for no calls for another {after_ms} ms (Retry-After)"
+                ),
+                after_ms,
+            }),
+            None => Ok(()),
+        }
     }
 
     /// How long a renewed lease lasts, in milliseconds.
@@ -282,11 +340,14 @@ impl Desks {
         let mut lease = Lease::of(job);
         let (t, i) = (tenant.clone(), id.clone());
         // The lease is renewed in the write that begins the attempt. A first attempt is counted
-        // in it too (one commit less per ticket); a later one only once the lookup below has not
-        // found the ticket.
+        // in it too (one commit less per ticket), unless its desk is paused (the job then waits
+        // without calling it); a later one only once the lookup below has not found the ticket.
+        let paused = self.paused_links(now);
         let begun = self.under_lease(&mut lease, now, move |c| {
             let work = tickets::begin(c, &t, &i, now)?;
-            if work.as_ref().is_some_and(|w| w.ticket.attempts == 0) {
+            if work.as_ref().is_some_and(|w| {
+                w.ticket.attempts == 0 && !paused.contains(&w.ticket.integration_id)
+            }) {
                 tickets::attempt_started(c, &t, &i)?;
             }
             Ok(work)
@@ -295,6 +356,7 @@ impl Desks {
             return Ok(());
         };
         let integration = work.ticket.integration_id.clone();
+        self.unless_paused(&integration)?;
         let Some(loaded) = self.load_or_fail(&tenant, &id, &integration).await? else {
             return Ok(());
         };
@@ -304,6 +366,8 @@ impl Desks {
         let mut outcome = Ok(None);
         if work.ticket.attempts > 0 {
             let _permit = desk_permit(&pool).await?;
+            // Another job may have had a `Retry-After` while this one waited for the permit.
+            self.unless_paused(&integration)?;
             self.keep_lease(&mut lease).await?;
             outcome = loaded.link.find(ctx, &correlation).await;
         }
@@ -320,6 +384,7 @@ impl Desks {
                 .content(&tenant, &work.request, &correlation, &loaded)
                 .await?;
             let permit = desk_permit(&pool).await?;
+            self.unless_paused(&integration)?;
             // The wait for the permit may have outlived the lease: a create made after another
             // worker took the job (and, finding no ticket yet, opened one) would be a second one.
             self.keep_lease(&mut lease).await?;
@@ -341,6 +406,9 @@ impl Desks {
             }
             Ok(None) => unreachable!("a create answers with a ticket or an error"),
             Err(e) => {
+                if let Some(after_ms) = e.retry_after_ms() {
+                    self.pause(&integration, self.clock.now(), after_ms);
+                }
                 let message = scrub(&e.to_string(), &loaded.secrets);
                 let last = job.attempt >= job.max_attempts;
                 // An answer that cannot be read (not JSON, no ticket in it, over the size cap)
@@ -616,9 +684,25 @@ impl Desks {
             .desk_number
             .clone()
             .unwrap_or_else(|| desk_id.clone());
-        let permit = desk_permit(&pool).await?;
-        let status = loaded.link.status(self.ctx(), &desk_id).await;
-        drop(permit);
+        // A paused desk is not called: the check counts as one the desk did not answer.
+        let link = &ticket.integration_id;
+        let status = match self.unless_paused(link) {
+            Err(paused) => Err(paused.to_string()),
+            Ok(()) => {
+                let permit = desk_permit(&pool).await?;
+                let status = match self.unless_paused(link) {
+                    Err(paused) => Err(paused.to_string()),
+                    Ok(()) => loaded.link.status(self.ctx(), &desk_id).await.map_err(|e| {
+                        if let Some(after_ms) = e.retry_after_ms() {
+                            self.pause(link, self.clock.now(), after_ms);
+                        }
+                        scrub(&e.to_string(), &loaded.secrets)
+                    }),
+                };
+                drop(permit);
+                status
+            }
+        };
         failpoint::hit(failpoint::STATUS_READ);
         // What the check read goes on its task: with the ticket's new state when it is still
         // open, just before settling it otherwise.
@@ -664,8 +748,7 @@ impl Desks {
                     )
                     .await;
             }
-            Err(e) => {
-                let message = scrub(&e.to_string(), &loaded.secrets);
+            Err(message) => {
                 tracing::warn!(request = %id, "status check failed: {message}");
                 (
                     None,
