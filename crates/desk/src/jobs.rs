@@ -18,6 +18,7 @@
 use crate::auth::{Auth, TokenCache};
 use crate::failpoint;
 use crate::http::{CallError, DeskConfig, Http, LEASE_MARGIN};
+use crate::pause::Pauses;
 use crate::protocol::{Content, Ctx, DeskTicket, Flavor, Link};
 use gatehouse_domain::net_guard::NetPolicy;
 use gatehouse_domain::sealed::SealKey;
@@ -45,9 +46,8 @@ pub struct Desks {
     http: Http,
     tokens: TokenCache,
     links: Mutex<HashMap<String, Arc<Semaphore>>>,
-    /// Integrations whose desk asked for no calls until an instant (`Retry-After` on a 429 or a
-    /// 503), by integration id: no job calls it before then.
-    paused: Mutex<HashMap<String, Timestamp>>,
+    /// Integrations whose desk asked for no calls for a while (`Retry-After`).
+    paused: Pauses,
 }
 
 /// An integration loaded for a call.
@@ -117,7 +117,10 @@ impl Desks {
             http: Http::new(net, config),
             tokens: TokenCache::default(),
             links: Mutex::new(HashMap::new()),
-            paused: Mutex::new(HashMap::new()),
+            paused: Pauses::new(
+                i64::try_from((config.total_timeout + LEASE_MARGIN).as_millis())
+                    .unwrap_or(i64::MAX),
+            ),
         }
     }
 
@@ -147,57 +150,34 @@ impl Desks {
             .clone()
     }
 
-    /// Notes that integration `link`'s desk asked for no calls for `after_ms` from `now` (its
-    /// `Retry-After`): until then no job calls it, whichever job got the answer.
-    fn pause(&self, link: &str, now: Timestamp, after_ms: i64) {
-        let until = now.plus_millis(after_ms.max(0));
-        let mut paused = self
-            .paused
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        paused.retain(|_, u| *u > now);
-        let at = paused.entry(link.to_owned()).or_insert(until);
-        if *at < until {
-            *at = until;
-        }
-    }
-
-    /// The milliseconds left of integration `link`'s pause at `now`, if it is paused.
-    fn paused_for(&self, link: &str, now: Timestamp) -> Option<i64> {
-        let paused = self
-            .paused
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        paused
-            .get(link)
-            .map(|until| until.0 - now.0)
-            .filter(|left| *left > 0)
-    }
-
-    /// The integrations paused at `now` (usually none).
-    fn paused_links(&self, now: Timestamp) -> Vec<String> {
-        let paused = self
-            .paused
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        paused
-            .iter()
-            .filter(|(_, until)| **until > now)
-            .map(|(link, _)| link.clone())
-            .collect()
-    }
-
-    /// [`JobError::Defer`] when integration `link` is paused: the job waits, uncounted, until
-    /// the pause ends, without calling the desk.
-    fn unless_paused(&self, link: &str) -> Result<(), JobError> {
-        match self.paused_for(link, self.clock.now()) {
+    /// [`JobError::Defer`] when integration `link`'s desk may not be called now ([`Pauses`]):
+    /// the job waits, uncounted, without calling it. With `probe`, a job about to call the desk
+    /// is let through as the first call after a pause, and the others wait for its answer.
+    fn unless_paused(&self, link: &str, probe: bool) -> Result<(), JobError> {
+        let now = self.clock.now();
+        let wait = if probe {
+            self.paused.admit(link, now)
+        } else {
+            self.paused.wait(link, now)
+        };
+        match wait {
             Some(after_ms) => Err(JobError::Defer {
                 message: format!(
-                    "the service desk asked for no calls for another {after_ms} ms (Retry-After)"
+                    "the service desk asked for no calls for a while (Retry-After): waiting {after_ms} ms"
                 ),
                 after_ms,
             }),
             None => Ok(()),
+        }
+    }
+
+    /// Notes how integration `link`'s desk answered a call: a `Retry-After` pauses it, any
+    /// other answer ends a pause that is over.
+    fn answered<T>(&self, link: &str, outcome: &Result<T, CallError>) {
+        let now = self.clock.now();
+        match outcome.as_ref().err().and_then(CallError::retry_after_ms) {
+            Some(after_ms) => self.paused.pause(link, now, after_ms),
+            None => self.paused.answered(link, now),
         }
     }
 
@@ -342,7 +322,7 @@ impl Desks {
         // The lease is renewed in the write that begins the attempt. A first attempt is counted
         // in it too (one commit less per ticket), unless its desk is paused (the job then waits
         // without calling it); a later one only once the lookup below has not found the ticket.
-        let paused = self.paused_links(now);
+        let paused = self.paused.waiting(now);
         let begun = self.under_lease(&mut lease, now, move |c| {
             let work = tickets::begin(c, &t, &i, now)?;
             if work.as_ref().is_some_and(|w| {
@@ -356,7 +336,7 @@ impl Desks {
             return Ok(());
         };
         let integration = work.ticket.integration_id.clone();
-        self.unless_paused(&integration)?;
+        self.unless_paused(&integration, false)?;
         let Some(loaded) = self.load_or_fail(&tenant, &id, &integration).await? else {
             return Ok(());
         };
@@ -367,9 +347,10 @@ impl Desks {
         if work.ticket.attempts > 0 {
             let _permit = desk_permit(&pool).await?;
             // Another job may have had a `Retry-After` while this one waited for the permit.
-            self.unless_paused(&integration)?;
+            self.unless_paused(&integration, true)?;
             self.keep_lease(&mut lease).await?;
             outcome = loaded.link.find(ctx, &correlation).await;
+            self.answered(&integration, &outcome);
         }
         if let Ok(None) = outcome {
             if work.ticket.attempts > 0 {
@@ -384,11 +365,12 @@ impl Desks {
                 .content(&tenant, &work.request, &correlation, &loaded)
                 .await?;
             let permit = desk_permit(&pool).await?;
-            self.unless_paused(&integration)?;
+            self.unless_paused(&integration, true)?;
             // The wait for the permit may have outlived the lease: a create made after another
             // worker took the job (and, finding no ticket yet, opened one) would be a second one.
             self.keep_lease(&mut lease).await?;
             outcome = loaded.link.create(ctx, &content).await.map(Some);
+            self.answered(&integration, &outcome);
             drop(permit);
             if outcome.is_ok() {
                 failpoint::hit(failpoint::CREATED);
@@ -406,9 +388,6 @@ impl Desks {
             }
             Ok(None) => unreachable!("a create answers with a ticket or an error"),
             Err(e) => {
-                if let Some(after_ms) = e.retry_after_ms() {
-                    self.pause(&integration, self.clock.now(), after_ms);
-                }
                 let message = scrub(&e.to_string(), &loaded.secrets);
                 let last = job.attempt >= job.max_attempts;
                 // An answer that cannot be read (not JSON, no ticket in it, over the size cap)
@@ -686,18 +665,17 @@ impl Desks {
             .unwrap_or_else(|| desk_id.clone());
         // A paused desk is not called: the check counts as one the desk did not answer.
         let link = &ticket.integration_id;
-        let status = match self.unless_paused(link) {
+        let status = match self.unless_paused(link, false) {
             Err(paused) => Err(paused.to_string()),
             Ok(()) => {
                 let permit = desk_permit(&pool).await?;
-                let status = match self.unless_paused(link) {
+                let status = match self.unless_paused(link, true) {
                     Err(paused) => Err(paused.to_string()),
-                    Ok(()) => loaded.link.status(self.ctx(), &desk_id).await.map_err(|e| {
-                        if let Some(after_ms) = e.retry_after_ms() {
-                            self.pause(link, self.clock.now(), after_ms);
-                        }
-                        scrub(&e.to_string(), &loaded.secrets)
-                    }),
+                    Ok(()) => {
+                        let read = loaded.link.status(self.ctx(), &desk_id).await;
+                        self.answered(link, &read);
+                        read.map_err(|e| scrub(&e.to_string(), &loaded.secrets))
+                    }
                 };
                 drop(permit);
                 status

@@ -477,9 +477,9 @@ async fn a_desk_answering_429_is_left_alone_for_its_retry_after_and_holds_back_n
         .count();
     assert_eq!(waiting_a, N, "A's items wait");
 
-    // 20 s more of throttling, the clock moved 1 s at a time: A is called again only once each
+    // 30 s more of throttling, the clock moved 1 s at a time: A is called again only once each
     // Retry-After has passed.
-    for _ in 0..20 {
+    for _ in 0..30 {
         later(&app, 1_000).await;
     }
     let throttled = desk_a.calls().iter().filter(|c| c.too_many).count();
@@ -496,7 +496,7 @@ async fn a_desk_answering_429_is_left_alone_for_its_retry_after_and_holds_back_n
         "calls to A within {RETRY_AFTER_MS} ms of a 429 it sent (429 at, call at): {early:?}"
     );
     // It was throttled again and again (about once per Retry-After), not just once.
-    assert!(throttled >= 4, "{throttled} calls answered 429");
+    assert!(throttled >= 5, "{throttled} calls answered 429");
     // One ticket per item at each desk, every job done within its attempts.
     let jobs = ticket_jobs(&app).await;
     for (desk, ids) in [(&desk_a, &ids_a), (&desk_b, &ids_b)] {
