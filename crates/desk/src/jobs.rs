@@ -8,7 +8,10 @@
 //! are retried with the runner's jittered backoff, no sooner than the desk's `Retry-After`; other
 //! faults, and the last attempt, fail the item
 //! (`PROVISIONING_FAILED` with the error). Calls to one integration are capped
-//! ([`crate::DeskConfig::per_link_concurrency`]).
+//! ([`crate::DeskConfig::per_link_concurrency`]). A `Retry-After` holds back the whole
+//! integration, not only the job that got it (`pause.rs`): until it has passed, its other
+//! jobs go back to the queue without calling the desk and without counting an attempt
+//! ([`JobError::Defer`]), and its status checks skip their call; other integrations go on.
 //!
 //! Following: each check reads the ticket's status from the desk and maps it (the inbound
 //! `Status` mapping, else the integration's `statusMap`); Committed completes the item, Failed

@@ -47,7 +47,9 @@ impl Pauses {
     pub fn pause(&self, link: &str, now: Timestamp, after_ms: i64) {
         let until = now.plus_millis(after_ms.max(0));
         let mut map = self.lock();
-        let p = map.entry(link.to_owned()).or_insert(Pause { until, probe: None });
+        let p = map
+            .entry(link.to_owned())
+            .or_insert(Pause { until, probe: None });
         if p.until < until {
             p.until = until;
         }
@@ -117,7 +119,11 @@ mod tests {
         p.pause("a", T, 5_000);
         assert_eq!(p.wait("a", T.plus_millis(1)), Some(4_999 + PROBE_WAIT_MS));
         assert_eq!(p.admit("a", T.plus_millis(4_999)), Some(1 + PROBE_WAIT_MS));
-        assert_eq!(p.wait("b", T.plus_millis(1)), None, "other desks are not paused");
+        assert_eq!(
+            p.wait("b", T.plus_millis(1)),
+            None,
+            "other desks are not paused"
+        );
         assert_eq!(p.waiting(T.plus_millis(1)), vec!["a".to_owned()]);
         // The pause is over: the first caller is the probe, the others wait for its answer.
         let end = T.plus_millis(5_000);
@@ -126,7 +132,10 @@ mod tests {
         assert_eq!(p.admit("a", end.plus_millis(10)), Some(PROBE_WAIT_MS));
         // Throttled again: a new pause, no probe.
         p.pause("a", end.plus_millis(20), 5_000);
-        assert_eq!(p.admit("a", end.plus_millis(30)), Some(4_990 + PROBE_WAIT_MS));
+        assert_eq!(
+            p.admit("a", end.plus_millis(30)),
+            Some(4_990 + PROBE_WAIT_MS)
+        );
         // The next probe is answered without a Retry-After: all may call.
         let end = end.plus_millis(5_020);
         assert_eq!(p.admit("a", end), None);

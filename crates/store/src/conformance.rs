@@ -518,7 +518,10 @@ async fn job_deferred_runs_later_uncounted(store: &Store) {
             .await
             .unwrap();
         assert_eq!(claimed.len(), 1, "round {round}");
-        assert_eq!(claimed[0].attempt, 1, "round {round}: deferrals are not counted");
+        assert_eq!(
+            claimed[0].attempt, 1,
+            "round {round}: deferrals are not counted"
+        );
         let token = claimed[0].worker.clone().unwrap();
         let stale = "someone-else:1".to_owned();
         let at = now.plus_seconds(5);
@@ -534,7 +537,10 @@ async fn job_deferred_runs_later_uncounted(store: &Store) {
             .write(move |c| jobs::claim(c, "w", &["k"], at.plus_millis(-1), 60_000, 1))
             .await
             .unwrap();
-        assert!(early.is_empty(), "round {round}: not before the instant given");
+        assert!(
+            early.is_empty(),
+            "round {round}: not before the instant given"
+        );
         now = at;
     }
     let j = store
