@@ -3,11 +3,14 @@
 //!
 //! A desk that answers `429 Too Many Requests` with `Retry-After: 5`, in real time, with the
 //! `gatehouse` binary on SQLite and two ServiceNow test desks: desk A (source ERP) and desk B
-//! (source SAP), each with its integration. Rounds alternate: a control round sends N access
-//! requests for SAP entitlements (no approval, so each goes straight to a ticket at B) and times
-//! how long it takes until B holds all N tickets; a throttled round first sends M requests for ERP
-//! entitlements while desk A answers every ticket-API call `429` with `Retry-After: 5`, then the
-//! same N for B, timed the same way. Goals: B's time in the throttled rounds within ± 10 % of the
+//! (source SAP), each with its integration. Rounds alternate: a control round first sends M
+//! requests for ERP entitlements with desk A healthy and waits until their tickets are open, then
+//! sends N access requests for SAP entitlements (no approval, so each goes straight to a ticket
+//! at B) and times how long it takes until B holds all N tickets; a throttled round first sends
+//! the same M requests for ERP while desk A answers every ticket-API call `429` with
+//! `Retry-After: 5`, then the same N for B, timed the same way. The rounds thus differ only in
+//! A's answers. With `OUT2_CONTROL=b-only` the control has no A work at all (B's round in the
+//! throttled rounds then also carries the rows of A's requests, which alone slowed B down). Goals: B's time in the throttled rounds within ± 10 % of the
 //! control (medians over the rounds); no call reaches A within 5 s of a 429 it sent (by the time
 //! the desk received each call; the server's virtual clock is not moved while A throttles, so it
 //! reads the wall clock the desk reads). After each throttled round desk A recovers and the
@@ -20,7 +23,8 @@
 //! `calls_within_5s_of_a_429`, whose goal is 0.
 //!
 //! Knobs: `OUT2_ROUNDS` (pairs of rounds, 5), `OUT2_REQUESTS` (N, 1000), `OUT2_THROTTLED` (M,
-//! 200), `OUT2_CONCURRENCY` (client requests in flight, 16), `OUT2_IN_FLIGHT_MS` (10).
+//! 200), `OUT2_CONCURRENCY` (client requests in flight, 16), `OUT2_IN_FLIGHT_MS` (10),
+//! `OUT2_CONTROL` (`a-healthy`, the default, or `b-only`).
 
 mod common;
 
@@ -164,11 +168,12 @@ async fn submit_many(
     ids
 }
 
-/// Waits until A's `m` items are each waiting for their desk (every ticket job exists, and no
-/// job is running or due: A's first calls were answered 429, the rest were deferred), and then
-/// until 4.5 s after A's last 429: B's requests then start while the work of A's items is done,
-/// and the end of A's pause, when its jobs are due again, falls early in B's round.
-async fn settle(db: &Path, m: usize, desk_a: &Desk) {
+/// Waits until A's `m` items have each had their turn (every ticket job exists, and no job is
+/// running or due: throttled, A's first calls were answered 429 and the rest deferred; healthy,
+/// every ticket is open), and then until 4.5 s after A's last 429 (healthy: its last call): B's
+/// requests then start once the work of A's items is done, and, throttled, the end of A's pause,
+/// when its jobs are due again, falls early in B's round.
+async fn settle(db: &Path, m: usize, desk_a: &Desk, throttled: bool) {
     let started = Instant::now();
     loop {
         let now = std::time::SystemTime::now()
@@ -198,9 +203,9 @@ async fn settle(db: &Path, m: usize, desk_a: &Desk) {
         .calls()
         .iter()
         .rev()
-        .find(|c| c.too_many)
+        .find(|c| c.too_many || !throttled)
         .map(|c| c.at_ms)
-        .expect("A answered 429");
+        .expect("A was called");
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -252,6 +257,7 @@ async fn round(
     n: usize,
     m: usize,
     throttled: bool,
+    a_in_control: bool,
     concurrency: usize,
     in_flight_ms: i64,
 ) -> Round {
@@ -281,7 +287,18 @@ async fn round(
             },
         );
         let ids = submit_many(&http, &base, &token, "out2a", m, ITEMS, concurrency).await;
-        settle(&data.join("gatehouse.db"), m, &desk_a).await;
+        settle(&data.join("gatehouse.db"), m, &desk_a, true).await;
+        ids
+    } else if a_in_control {
+        // The same work for A, healthy: the rounds then differ only in A's answers.
+        let ids = submit_many(&http, &base, &token, "out2a", m, ITEMS, concurrency).await;
+        settle(&data.join("gatehouse.db"), m, &desk_a, false).await;
+        if desk_a.tickets().len() != m {
+            problems.push(format!(
+                "{} tickets at healthy A for {m} items",
+                desk_a.tickets().len()
+            ));
+        }
         ids
     } else {
         Vec::new()
@@ -394,6 +411,8 @@ async fn out2_a_throttled_desk_is_left_alone_and_slows_no_other_desk() {
     let m = usize::try_from(env_num("OUT2_THROTTLED", 200)).unwrap();
     let concurrency = usize::try_from(env_num("OUT2_CONCURRENCY", 16)).unwrap();
     let in_flight_ms = i64::try_from(env_num("OUT2_IN_FLIGHT_MS", 10)).unwrap();
+    // The control's A: healthy with the same M items (default), or none ("b-only").
+    let a_in_control = std::env::var("OUT2_CONTROL").as_deref() != Ok("b-only");
     let (mut control, mut throttled, mut details) = (Vec::new(), Vec::new(), Vec::new());
     let mut problems: Vec<String> = Vec::new();
     for r in 0..rounds {
@@ -403,7 +422,7 @@ async fn out2_a_throttled_desk_is_left_alone_and_slows_no_other_desk() {
         } else {
             [true, false]
         } {
-            let round = round(n, m, with_429, concurrency, in_flight_ms).await;
+            let round = round(n, m, with_429, a_in_control, concurrency, in_flight_ms).await;
             problems.extend(
                 round
                     .problems
@@ -424,6 +443,7 @@ async fn out2_a_throttled_desk_is_left_alone_and_slows_no_other_desk() {
     let summary = json!({
         "test": "OUT-2", "requests_b": n, "requests_a": m, "rounds": rounds,
         "concurrency": concurrency, "retry_after_seconds": RETRY_AFTER_MS / 1000,
+        "control": if a_in_control { "a-healthy" } else { "b-only" },
         "control_seconds": control, "throttled_seconds": throttled,
         "control_median": c, "throttled_median": t, "ratio": ratio,
         "calls_within_5s_of_a_429": sum("calls_within_5s_of_a_429"),
