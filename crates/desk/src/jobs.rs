@@ -8,7 +8,10 @@
 //! are retried with the runner's jittered backoff, no sooner than the desk's `Retry-After`; other
 //! faults, and the last attempt, fail the item
 //! (`PROVISIONING_FAILED` with the error). Calls to one integration are capped
-//! ([`crate::DeskConfig::per_link_concurrency`]).
+//! ([`crate::DeskConfig::per_link_concurrency`]). A `Retry-After` holds back the whole
+//! integration, not only the job that got it (`pause.rs`): until it has passed, its other
+//! jobs go back to the queue without calling the desk and without counting an attempt
+//! ([`JobError::Defer`]), and its status checks skip their call; other integrations go on.
 //!
 //! Following: each check reads the ticket's status from the desk and maps it (the inbound
 //! `Status` mapping, else the integration's `statusMap`); Committed completes the item, Failed
@@ -18,6 +21,7 @@
 use crate::auth::{Auth, TokenCache};
 use crate::failpoint;
 use crate::http::{CallError, DeskConfig, Http, LEASE_MARGIN};
+use crate::pause::Pauses;
 use crate::protocol::{Content, Ctx, DeskTicket, Flavor, Link};
 use gatehouse_domain::net_guard::NetPolicy;
 use gatehouse_domain::sealed::{Keyring, Sealer};
@@ -45,6 +49,8 @@ pub struct Desks {
     http: Http,
     tokens: TokenCache,
     links: Mutex<HashMap<String, Arc<Semaphore>>>,
+    /// Integrations whose desk asked for no calls for a while (`Retry-After`).
+    paused: Pauses,
 }
 
 /// An integration loaded for a call.
@@ -114,6 +120,10 @@ impl Desks {
             http: Http::new(net, config),
             tokens: TokenCache::default(),
             links: Mutex::new(HashMap::new()),
+            paused: Pauses::new(
+                i64::try_from((config.total_timeout + LEASE_MARGIN).as_millis())
+                    .unwrap_or(i64::MAX),
+            ),
         }
     }
 
@@ -141,6 +151,37 @@ impl Desks {
             .entry(link.to_owned())
             .or_insert_with(|| Arc::new(Semaphore::new(n)))
             .clone()
+    }
+
+    /// [`JobError::Defer`] when integration `link`'s desk may not be called now ([`Pauses`]):
+    /// the job waits, uncounted, without calling it. With `probe`, a job about to call the desk
+    /// is let through as the first call after a pause, and the others wait for its answer.
+    fn unless_paused(&self, link: &str, probe: bool) -> Result<(), JobError> {
+        let now = self.clock.now();
+        let wait = if probe {
+            self.paused.admit(link, now)
+        } else {
+            self.paused.wait(link, now)
+        };
+        match wait {
+            Some(after_ms) => Err(JobError::Defer {
+                message: format!(
+                    "the service desk asked for no calls for a while (Retry-After): waiting {after_ms} ms"
+                ),
+                after_ms,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Notes how integration `link`'s desk answered a call: a `Retry-After` pauses it, any
+    /// other answer ends a pause that is over.
+    fn answered<T>(&self, link: &str, outcome: &Result<T, CallError>) {
+        let now = self.clock.now();
+        match outcome.as_ref().err().and_then(CallError::retry_after_ms) {
+            Some(after_ms) => self.paused.pause(link, now, after_ms),
+            None => self.paused.answered(link, now),
+        }
     }
 
     /// How long a renewed lease lasts, in milliseconds.
@@ -282,11 +323,14 @@ impl Desks {
         let mut lease = Lease::of(job);
         let (t, i) = (tenant.clone(), id.clone());
         // The lease is renewed in the write that begins the attempt. A first attempt is counted
-        // in it too (one commit less per ticket); a later one only once the lookup below has not
-        // found the ticket.
+        // in it too (one commit less per ticket), unless its desk is paused (the job then waits
+        // without calling it); a later one only once the lookup below has not found the ticket.
+        let paused = self.paused.waiting(now);
         let begun = self.under_lease(&mut lease, now, move |c| {
             let work = tickets::begin(c, &t, &i, now)?;
-            if work.as_ref().is_some_and(|w| w.ticket.attempts == 0) {
+            if work.as_ref().is_some_and(|w| {
+                w.ticket.attempts == 0 && !paused.contains(&w.ticket.integration_id)
+            }) {
                 tickets::attempt_started(c, &t, &i)?;
             }
             Ok(work)
@@ -295,6 +339,7 @@ impl Desks {
             return Ok(());
         };
         let integration = work.ticket.integration_id.clone();
+        self.unless_paused(&integration, false)?;
         let Some(loaded) = self.load_or_fail(&tenant, &id, &integration).await? else {
             return Ok(());
         };
@@ -304,8 +349,11 @@ impl Desks {
         let mut outcome = Ok(None);
         if work.ticket.attempts > 0 {
             let _permit = desk_permit(&pool).await?;
+            // Another job may have had a `Retry-After` while this one waited for the permit.
+            self.unless_paused(&integration, true)?;
             self.keep_lease(&mut lease).await?;
             outcome = loaded.link.find(ctx, &correlation).await;
+            self.answered(&integration, &outcome);
         }
         if let Ok(None) = outcome {
             if work.ticket.attempts > 0 {
@@ -320,10 +368,12 @@ impl Desks {
                 .content(&tenant, &work.request, &correlation, &loaded)
                 .await?;
             let permit = desk_permit(&pool).await?;
+            self.unless_paused(&integration, true)?;
             // The wait for the permit may have outlived the lease: a create made after another
             // worker took the job (and, finding no ticket yet, opened one) would be a second one.
             self.keep_lease(&mut lease).await?;
             outcome = loaded.link.create(ctx, &content).await.map(Some);
+            self.answered(&integration, &outcome);
             drop(permit);
             if outcome.is_ok() {
                 failpoint::hit(failpoint::CREATED);
@@ -620,10 +670,25 @@ impl Desks {
             .desk_number
             .clone()
             .unwrap_or_else(|| desk_id.clone());
-        let permit = desk_permit(&pool).await?;
-        self.keep_lease(lease).await?;
-        let status = loaded.link.status(self.ctx(), &desk_id).await;
-        drop(permit);
+        // A paused desk is not called: the check counts as one the desk did not answer.
+        let link = &ticket.integration_id;
+        let status = match self.unless_paused(link, false) {
+            Err(paused) => Err(paused.to_string()),
+            Ok(()) => {
+                let permit = desk_permit(&pool).await?;
+                self.keep_lease(lease).await?;
+                let status = match self.unless_paused(link, true) {
+                    Err(paused) => Err(paused.to_string()),
+                    Ok(()) => {
+                        let read = loaded.link.status(self.ctx(), &desk_id).await;
+                        self.answered(link, &read);
+                        read.map_err(|e| scrub(&e.to_string(), &loaded.secrets))
+                    }
+                };
+                drop(permit);
+                status
+            }
+        };
         failpoint::hit(failpoint::STATUS_READ);
         // What the check read goes on its task: with the ticket's new state when it is still
         // open, just before settling it otherwise.
@@ -672,8 +737,7 @@ impl Desks {
                     )
                     .await;
             }
-            Err(e) => {
-                let message = scrub(&e.to_string(), &loaded.secrets);
+            Err(message) => {
                 tracing::warn!(request = %id, "status check failed: {message}");
                 (
                     None,

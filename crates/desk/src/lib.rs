@@ -12,6 +12,7 @@ pub mod auth;
 pub mod failpoint;
 pub mod http;
 pub mod jobs;
+mod pause;
 pub mod protocol;
 
 pub use http::DeskConfig;

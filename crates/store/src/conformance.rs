@@ -30,6 +30,7 @@ pub const CHECKS: &[&str] = &[
     "runner_stop_releases_unfinished_jobs",
     "engine_step_completes_its_job_in_its_transaction",
     "job_retries_then_discards",
+    "job_deferred_runs_later_uncounted",
     "job_concurrent_claims_never_share",
     "filters_compile_to_working_sql",
     "oauth_client_and_pat_round_trip",
@@ -89,6 +90,7 @@ pub async fn run(name: &str, store: &Store) {
             tenant_checks::restore_keeps_the_callers_access(store).await;
         }
         "job_retries_then_discards" => job_retries_then_discards(store).await,
+        "job_deferred_runs_later_uncounted" => job_deferred_runs_later_uncounted(store).await,
         "job_concurrent_claims_never_share" => job_concurrent_claims_never_share(store).await,
         "filters_compile_to_working_sql" => filters_compile_to_working_sql(store).await,
         "catalog_prefix_filters_match_exactly" => catalog_prefix_filters_match_exactly(store).await,
@@ -500,6 +502,71 @@ async fn engine_step_completes_its_job_in_its_transaction(store: &Store) {
         .unwrap()
         .unwrap();
     assert_eq!(j.state, JobState::Completed);
+}
+
+/// A deferred run ([`jobs::defer`], a desk's `Retry-After`) is not an attempt: the job comes back
+/// at the instant given, with its attempts and errors as they were, however often it is
+/// deferred; only the lease holder can defer it.
+async fn job_deferred_runs_later_uncounted(store: &Store) {
+    let mut j = job("k", None);
+    j.max_attempts = 2;
+    let id = store
+        .write(move |c| jobs::enqueue(c, &j, T0))
+        .await
+        .unwrap()
+        .unwrap();
+    let mut now = T0;
+    for round in 0..5 {
+        let claimed = store
+            .write(move |c| jobs::claim(c, "w", &["k"], now, 60_000, 1))
+            .await
+            .unwrap();
+        assert_eq!(claimed.len(), 1, "round {round}");
+        assert_eq!(
+            claimed[0].attempt, 1,
+            "round {round}: deferrals are not counted"
+        );
+        let token = claimed[0].worker.clone().unwrap();
+        let stale = "someone-else:1".to_owned();
+        let at = now.plus_seconds(5);
+        assert!(!store
+            .write(move |c| jobs::defer(c, id, &stale, at))
+            .await
+            .unwrap());
+        assert!(store
+            .write(move |c| jobs::defer(c, id, &token, at))
+            .await
+            .unwrap());
+        let early = store
+            .write(move |c| jobs::claim(c, "w", &["k"], at.plus_millis(-1), 60_000, 1))
+            .await
+            .unwrap();
+        assert!(
+            early.is_empty(),
+            "round {round}: not before the instant given"
+        );
+        now = at;
+    }
+    let j = store
+        .read(move |c| jobs::get(c, id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (j.state, j.attempt, j.errors.len(), j.scheduled_at),
+        (JobState::Available, 0, 0, now)
+    );
+    // Its attempts are all still there: a failure now is its first.
+    let claimed = store
+        .write(move |c| jobs::claim(c, "w", &["k"], now, 60_000, 1))
+        .await
+        .unwrap();
+    let token = claimed[0].worker.clone().unwrap();
+    let state = store
+        .write(move |c| jobs::fail(c, id, &token, now, "boom", Retry::At(now)))
+        .await
+        .unwrap();
+    assert_eq!(state, Some(JobState::Available));
 }
 
 async fn job_retries_then_discards(store: &Store) {

@@ -257,6 +257,20 @@ pub fn release(c: &mut dyn Conn, id: i64, token: &str) -> Result<bool, StoreErro
     Ok(n == 1)
 }
 
+/// Puts job `id` back for later without counting the run held under `token` as an attempt: it is
+/// available again at `at`, with no error kept. For a run that made no outside call because it
+/// was asked to wait (a desk's `Retry-After`). False (and no change) when `token` no longer holds
+/// the lease.
+pub fn defer(c: &mut dyn Conn, id: i64, token: &str, at: Timestamp) -> Result<bool, StoreError> {
+    let n = c.execute(
+        "update job set state = 'available', scheduled_at = $1, locked_by = null, locked_until = null,
+                        attempt = case when attempt > 0 then attempt - 1 else 0 end
+         where id = $2 and locked_by = $3 and state = 'running'",
+        &[at.into(), id.into(), token.into()],
+    )?;
+    Ok(n == 1)
+}
+
 /// What to do after a failed attempt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Retry {

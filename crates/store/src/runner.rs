@@ -29,6 +29,16 @@ pub enum JobError {
         /// Milliseconds to wait at least.
         after_ms: i64,
     },
+    /// Not an attempt: the handler chose not to do the work now (e.g. the desk asked for no calls
+    /// until a `Retry-After` has passed) and made no outside call. The job is due again after
+    /// `after_ms` and the attempt is not counted ([`jobs::defer`]); no error is kept.
+    #[error("{message}")]
+    Defer {
+        /// Why, for the log.
+        message: String,
+        /// Milliseconds until the job is due again.
+        after_ms: i64,
+    },
     /// A permanent fault: do not try again.
     #[error("{0}")]
     Fail(String),
@@ -235,6 +245,13 @@ impl Runner {
             Err(JobError::LeaseLost) => {
                 tracing::info!(job.id = id, job.kind = %kind, "job {id} ({kind}) attempt {attempt} stopped: its lease was taken by another worker");
             }
+            Err(JobError::Defer { message, after_ms }) => {
+                tracing::debug!(job.id = id, job.kind = %kind, "job {id} ({kind}) deferred by {after_ms} ms: {message}");
+                let at = now.plus_millis(after_ms.max(0));
+                self.store
+                    .write(move |c| jobs::defer(c, id, &worker, at))
+                    .await?;
+            }
             Err(err) => {
                 let delay = jobs::backoff_ms(
                     attempt,
@@ -247,7 +264,9 @@ impl Runner {
                     JobError::RetryAfter { after_ms, .. } => {
                         Retry::At(now.plus_millis(delay.max(*after_ms)))
                     }
-                    JobError::Fail(_) | JobError::LeaseLost => Retry::Never,
+                    JobError::Fail(_) | JobError::LeaseLost | JobError::Defer { .. } => {
+                        Retry::Never
+                    }
                 };
                 let message = err.to_string();
                 tracing::warn!(job.id = id, job.kind = %kind, job.attempt = attempt, "job {id} ({kind}) attempt {attempt} failed: {message}");

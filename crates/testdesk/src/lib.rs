@@ -134,6 +134,12 @@ pub struct Call {
     pub headers: Vec<(String, String)>,
     /// The request body (non-UTF-8 bytes replaced).
     pub body: String,
+    /// When the desk received it, in milliseconds since the Unix epoch by the desk's clock (the
+    /// wall clock unless [`Desk::set_clock`] gave it another, e.g. a test's virtual clock).
+    pub at_ms: i64,
+    /// True when the desk answered it `429 Too Many Requests` (a [`Fault::TooMany`], or over
+    /// [`Pace::max_concurrent`]).
+    pub too_many: bool,
 }
 
 impl Call {
@@ -434,6 +440,13 @@ impl Desk {
     /// Sets how fast the desk works from now on ([`Pace`]).
     pub fn set_pace(&self, pace: Pace) {
         self.inner.shared.lock().pace = pace;
+    }
+
+    /// Reads the time of each request ([`Call::at_ms`]) from `clock` (milliseconds since the Unix
+    /// epoch) from now on, instead of the wall clock: a test on a virtual clock gives it that one,
+    /// so that the calls' times compare with the times the service under test sees.
+    pub fn set_clock(&self, clock: impl Fn() -> i64 + Send + Sync + 'static) {
+        self.inner.shared.lock().clock = Some(Arc::new(clock));
     }
 
     /// The concurrency its ticket API has seen so far.

@@ -114,7 +114,7 @@ async fn handle(
         return Ok(StatusCode::BAD_REQUEST.into_response());
     };
     let bytes = collected.to_bytes();
-    let call = Call {
+    let mut call = Call {
         method: parts.method.to_string(),
         path: parts.uri.path().to_string(),
         query: parts.uri.query().map(str::to_string),
@@ -129,6 +129,8 @@ async fn handle(
             })
             .collect(),
         body: String::from_utf8_lossy(&bytes).into_owned(),
+        at_ms: 0,
+        too_many: false,
     };
     let token_endpoint = is_token_endpoint(shared.flavor, parts.uri.path());
     let flavor = shared.flavor;
@@ -142,6 +144,8 @@ async fn handle(
         } else {
             None
         };
+        call.at_ms = state.now_ms();
+        call.too_many = !admitted || matches!(fault, Some(Fault::TooMany { .. }));
         state.calls.push(call);
         (fault, admitted, state.pace)
     };

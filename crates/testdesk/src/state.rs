@@ -58,6 +58,8 @@ pub(crate) struct State {
     pub(crate) load: DeskLoad,
     /// When the next create may be handled under [`Pace::creates_per_second`].
     pub(crate) next_create: Option<Instant>,
+    /// The clock of [`Call::at_ms`]; `None`: the wall clock.
+    pub(crate) clock: Option<std::sync::Arc<dyn Fn() -> i64 + Send + Sync>>,
 }
 
 impl State {
@@ -81,6 +83,17 @@ impl State {
             pace: Pace::default(),
             load: DeskLoad::default(),
             next_create: None,
+            clock: None,
+        }
+    }
+
+    /// Now, by the desk's clock, in milliseconds since the Unix epoch.
+    pub(crate) fn now_ms(&self) -> i64 {
+        match &self.clock {
+            Some(clock) => clock(),
+            None => std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
         }
     }
 

@@ -5,29 +5,43 @@
 //! serves (503) sit at the head of the queue before the 1,000 others; the refused one fails at
 //! once, the other after exactly its maximum attempts, both with their error shown to admins, and
 //! the 1,000 others open their tickets in the first pass, without waiting for them. Attempts are
-//! read from the job rows, and matched against the calls the desk recorded.
+//! read from the job rows, and matched against the calls the desk recorded. OUT-2: one desk
+//! answers every call `429` with `Retry-After: 5`; no call reaches it within 5 s of a 429 (by the
+//! virtual clock, which the desks read too), and another desk's items open their tickets in the
+//! first pass all the same.
 
 use crate::approval_fixtures::stored_request;
 use crate::catalog_fixtures::{q, tenant, T};
-use crate::service_desk_tickets::{desk_app, later, setup, Setup};
+use crate::catalog_sources::source;
+use crate::service_desk_tickets::{attributes, desk_app, later, setup, Setup};
 use crate::support::*;
 use axum::http::StatusCode;
+use gatehouse_api::auth::rate_limit::RateLimit;
 use gatehouse_api::auth::secrets::new_id;
+use gatehouse_api::ApiConfig;
+use gatehouse_desk::DeskConfig;
+use gatehouse_domain::net_guard::NetPolicy;
+use gatehouse_domain::Clock;
 use gatehouse_store::access_requests::submit::{self, NewItem, NewRequest};
 use gatehouse_store::access_requests::{kinds, State};
 use gatehouse_store::entitlements::{self, Entitlement};
 use gatehouse_store::tickets::{self, Phase};
-use gatehouse_testdesk::{Fault, Flavor};
+use gatehouse_testdesk::{Desk, Fault, Flavor};
 use serde_json::json;
 use std::collections::BTreeMap;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 const MINUTE: i64 = 60_000;
 
 /// `n` entitlements of the desk-managed source named `name 0`, `name 1`, … that need no approval
 /// (a request goes straight to its ticket), inserted in one write.
 async fn direct_items(app: &TestApp, s: &Setup, name: &str, n: usize) -> Vec<String> {
-    let (t, source) = (tenant(app).await, s.source.clone());
+    direct_items_of(app, &s.source, name, n).await
+}
+
+/// [`direct_items`] of source `source`.
+async fn direct_items_of(app: &TestApp, source: &str, name: &str, n: usize) -> Vec<String> {
+    let (t, source) = (tenant(app).await, source.to_owned());
     let items: Vec<Entitlement> = (0..n)
         .map(|i| Entitlement {
             id: new_id(),
@@ -142,8 +156,13 @@ async fn ticket_jobs(app: &TestApp) -> BTreeMap<String, JobRow> {
 
 /// Creates the desk received (ServiceNow `POST`s), by correlation id.
 fn creates_by_correlation(s: &Setup) -> BTreeMap<String, usize> {
+    creates_at(&s.desk)
+}
+
+/// Creates `desk` received (ServiceNow `POST`s), by correlation id.
+fn creates_at(desk: &Desk) -> BTreeMap<String, usize> {
     let mut out = BTreeMap::new();
-    for c in s.desk.calls() {
+    for c in desk.calls() {
         if c.method == "POST" && c.path.starts_with("/api/now/table/") {
             let v: serde_json::Value = serde_json::from_str(&c.body).unwrap_or_default();
             let corr = v["correlation_id"].as_str().unwrap_or_default().to_owned();
@@ -351,5 +370,171 @@ async fn poison_items_fail_within_their_attempts_and_hold_back_none_of_a_thousan
     eprintln!(
         "DUR-5 (CI): {N} others and 2 poison items in {} s",
         started.elapsed().as_secs_f64()
+    );
+}
+
+/// A second ServiceNow desk and the integration that manages a new source `name` with it (the
+/// first is [`setup`]'s). Returns the desk and the source's id.
+async fn second_desk(app: &TestApp, s: &Setup, name: &str) -> (Desk, String) {
+    let source = source(app, name, &s.w.olga.id, json!({})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let desk = Desk::start(Flavor::ServiceNow).await;
+    let r = app
+        .admin(
+            "POST",
+            "/v3/service-desk-integrations",
+            Some(json!({
+                "name": format!("{name} desk"),
+                "description": format!("Tickets for {name}"),
+                "type": "ServiceNowSDIM",
+                "ownerRef": {"type": "IDENTITY", "id": s.w.olga.id},
+                "clusterRef": {"type": "CLUSTER", "id": "c00000000000000000000000000000d1"},
+                "provisioningConfig": {"managedResourceRefs": [{"type": "SOURCE", "id": source}]},
+                "attributes": attributes(&desk),
+            })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    (desk, source)
+}
+
+/// Calls `desk` received less than `window_ms` after a call it answered 429 (by the desk's
+/// clock): (the 429 call's index and time, the later call's index and time).
+fn calls_within(desk: &Desk, window_ms: i64) -> Vec<((usize, i64), (usize, i64))> {
+    let calls = desk.calls();
+    let mut out = Vec::new();
+    for (i, c) in calls.iter().enumerate().filter(|(_, c)| c.too_many) {
+        for (j, d) in calls.iter().enumerate().skip(i + 1) {
+            if d.at_ms - c.at_ms < window_ms {
+                out.push(((i, c.at_ms), (j, d.at_ms)));
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_desk_answering_429_is_left_alone_for_its_retry_after_and_holds_back_no_other_desk() {
+    const N: usize = 200;
+    const RETRY_AFTER_MS: i64 = 5_000;
+    // One call in flight per integration: every call to the throttled desk after its first is
+    // then sent after Gatehouse read the answer before it, so a call within 5 s of a 429 is one
+    // Gatehouse chose to make (with more in flight, calls already on their way when the 429 came
+    // back would count too, though nothing could have held them back).
+    let app = TestApp::with(ApiConfig {
+        rate_limit: RateLimit::Off,
+        net: NetPolicy::private_allowed(),
+        desk: DeskConfig {
+            connect_timeout: Duration::from_secs(1),
+            total_timeout: Duration::from_millis(1500),
+            per_link_concurrency: 1,
+            ..DeskConfig::default()
+        },
+        ..ApiConfig::default()
+    })
+    .await;
+    let s = setup(&app, Flavor::ServiceNow).await;
+    let (desk_b, source_b) = second_desk(&app, &s, "Finance").await;
+    let desk_a = s.desk.clone();
+    for desk in [&desk_a, &desk_b] {
+        let clock = app.state.virtual_clock().unwrap().clone();
+        desk.set_clock(move || clock.now().0);
+    }
+    // Desk A answers every ticket-API call 429 with Retry-After: 5, until told otherwise.
+    desk_a.fail_randomly(
+        1.0,
+        Fault::TooMany {
+            retry_after_secs: 5,
+        },
+    );
+    // A's items are queued first, at the head of the line; then B's.
+    let items_a = direct_items(&app, &s, "Share", N).await;
+    let ids_a = submit_all(&app, &s, &items_a).await;
+    let items_b = direct_items_of(&app, &source_b, "Ledger", N).await;
+    let ids_b = submit_all(&app, &s, &items_b).await;
+
+    // The first pass, without moving the clock: every B item opens its ticket, at one attempt
+    // and one create each, while A's wait for its Retry-After.
+    app.drain().await;
+    let first = ticket_jobs(&app).await;
+    let done_b = ids_b
+        .iter()
+        .filter(|id| first[*id].state == "completed" && first[*id].attempt == 1)
+        .count();
+    assert_eq!(done_b, N, "B's items wait behind A's 429s");
+    assert_eq!(desk_b.ticket_count(), N);
+    let creates_b = creates_at(&desk_b);
+    for id in &ids_b {
+        assert_eq!(creates_b.get(&format!("gatehouse-{id}")), Some(&1), "{id}");
+    }
+    assert_eq!(desk_b.calls().iter().filter(|c| c.too_many).count(), 0);
+    assert_eq!(desk_a.ticket_count(), 0);
+    let waiting_a = ids_a
+        .iter()
+        .filter(|id| first[*id].state == "available")
+        .count();
+    assert_eq!(waiting_a, N, "A's items wait");
+
+    // 30 s more of throttling, the clock moved 1 s at a time: A is called again only once each
+    // Retry-After has passed.
+    for _ in 0..30 {
+        later(&app, 1_000).await;
+    }
+    let throttled = desk_a.calls().iter().filter(|c| c.too_many).count();
+    // Desk A recovers; its items open their tickets.
+    desk_a.clear_faults();
+    for _ in 0..30 {
+        later(&app, 1_000).await;
+    }
+    until_no_ticket_job_left(&app, 30).await;
+
+    let early = calls_within(&desk_a, RETRY_AFTER_MS);
+    assert!(
+        early.is_empty(),
+        "calls to A within {RETRY_AFTER_MS} ms of a 429 it sent (429 at, call at): {early:?}"
+    );
+    // It was throttled again and again (about once per Retry-After), not just once.
+    assert!(throttled >= 5, "{throttled} calls answered 429");
+    // One ticket per item at each desk, every job done within its attempts.
+    let jobs = ticket_jobs(&app).await;
+    for (desk, ids) in [(&desk_a, &ids_a), (&desk_b, &ids_b)] {
+        let mut per_correlation: BTreeMap<String, usize> = BTreeMap::new();
+        for t in desk.tickets() {
+            *per_correlation
+                .entry(t.correlation_id.clone().unwrap_or_default())
+                .or_default() += 1;
+        }
+        assert_eq!(per_correlation.len(), N);
+        for id in ids {
+            assert_eq!(
+                per_correlation.get(&format!("gatehouse-{id}")),
+                Some(&1),
+                "{id}"
+            );
+            let j = &jobs[id];
+            assert_eq!(j.state, "completed", "{id}: {j:?}");
+            assert!(j.attempt <= j.max_attempts, "{id}: {j:?}");
+        }
+    }
+    let stored = {
+        let (t, ids) = (tenant(&app).await, ids_a.clone());
+        app.state
+            .store()
+            .read(move |c| {
+                ids.iter()
+                    .map(|id| tickets::get(c, &t, id))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .await
+            .unwrap()
+    };
+    for (id, ticket) in ids_a.iter().zip(&stored) {
+        assert_eq!(ticket.as_ref().map(|t| t.phase), Some(Phase::Open), "{id}");
+    }
+    eprintln!(
+        "OUT-2 (CI): {throttled} calls to A answered 429, {} calls to A in all, 0 within {RETRY_AFTER_MS} ms of a 429; {N} B tickets in the first pass",
+        desk_a.calls().len()
     );
 }
