@@ -18,7 +18,7 @@
 
 mod common;
 
-use common::{env_num, Answer, Launch};
+use common::{env_num, median, Answer, Launch};
 use gatehouse_testdesk::{Desk, Fault, Flavor};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -337,16 +337,6 @@ async fn finish_poison(
         );
     }
     (summary, problems)
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let m = v.len() / 2;
-    if v.len().is_multiple_of(2) {
-        (v[m - 1] + v[m]) / 2.0
-    } else {
-        v[m]
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

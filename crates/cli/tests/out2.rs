@@ -28,7 +28,7 @@
 
 mod common;
 
-use common::{env_num, identity, Launch};
+use common::{env_num, identity, median, Launch};
 use gatehouse_testdesk::{Desk, Fault, Flavor};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -390,16 +390,6 @@ async fn round(
         seconds,
         throttled: summary,
         problems,
-    }
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let m = v.len() / 2;
-    if v.len().is_multiple_of(2) {
-        (v[m - 1] + v[m]) / 2.0
-    } else {
-        v[m]
     }
 }
 

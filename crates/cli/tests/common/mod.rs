@@ -54,6 +54,17 @@ pub const CLUSTER: &str = "c1000000000000000000000000000001";
 /// The desk-managed source of the long runs.
 pub const SAP: &str = "5a900000000000000000000000000001";
 
+/// The median of `v` (sorted in place); the mean of the middle two for an even count.
+pub fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let m = v.len() / 2;
+    if v.len().is_multiple_of(2) {
+        (v[m - 1] + v[m]) / 2.0
+    } else {
+        v[m]
+    }
+}
+
 /// Environment variable `name` as a number, else `default`.
 pub fn env_num(name: &str, default: u64) -> u64 {
     std::env::var(name)
