@@ -92,27 +92,6 @@ fn import(dir: &Path, data: &Path, people: usize) {
     );
 }
 
-/// The integration of ERP with desk A.
-async fn add_desk_a(http: &reqwest::Client, base: &str, token: &str, desk: &Desk) {
-    let creds = desk.credentials();
-    let r = http
-        .post(format!("{base}/v3/service-desk-integrations"))
-        .bearer_auth(token)
-        .json(&json!({
-            "name": "ERP desk", "description": "long run, throttled", "type": "ServiceNowSDIM",
-            "ownerRef": {"type": "IDENTITY", "id": identity(0)},
-            "clusterRef": {"type": "CLUSTER", "id": common::CLUSTER},
-            "provisioningConfig": {"managedResourceRefs": [{"type": "SOURCE", "id": ERP}]},
-            "attributes": {"url": desk.url(), "authType": "oauth2_password",
-                "username": creds.username, "password": creds.password,
-                "clientId": creds.client_id, "clientSecret": creds.client_secret}
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
-}
-
 /// Submits requests `from..from + n` (entitlement `offset + k % ITEMS`), `concurrency` at a
 /// time, each until accepted; returns their access request ids.
 async fn submit_many(
@@ -275,7 +254,7 @@ async fn round(
         .unwrap();
     let token = common::client_token(&http, &base, common::ADMIN_ID, common::ADMIN_SECRET).await;
     common::add_desk(&http, &base, &token, &desk_b).await;
-    add_desk_a(&http, &base, &token, &desk_a).await;
+    common::add_desk_for(&http, &base, &token, &desk_a, "ERP desk", ERP).await;
     common::daily_status_checks(&http, &base, &token).await;
     let mut problems = Vec::new();
 

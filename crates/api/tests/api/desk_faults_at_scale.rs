@@ -212,19 +212,7 @@ async fn a_thousand_items_at_a_desk_failing_thirty_percent_of_creates_get_one_ti
     let duplicates: usize = per_correlation.values().map(|n| n - 1).sum();
     assert_eq!(duplicates, 0, "duplicate tickets");
     assert_eq!(made.len(), N, "one ticket per item");
-    let t = tenant(&app).await;
-    let stored = {
-        let (t, ids) = (t.clone(), ids.clone());
-        app.state
-            .store()
-            .read(move |c| {
-                ids.iter()
-                    .map(|id| tickets::get(c, &t, id))
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .await
-            .unwrap()
-    };
+    let stored = stored_tickets(&app, &ids).await;
     for (id, ticket) in ids.iter().zip(&stored) {
         let ticket = ticket.as_ref().expect("a ticket row");
         assert_eq!(ticket.phase, Phase::Open, "{id}: {ticket:?}");
@@ -518,18 +506,7 @@ async fn a_desk_answering_429_is_left_alone_for_its_retry_after_and_holds_back_n
             assert!(j.attempt <= j.max_attempts, "{id}: {j:?}");
         }
     }
-    let stored = {
-        let (t, ids) = (tenant(&app).await, ids_a.clone());
-        app.state
-            .store()
-            .read(move |c| {
-                ids.iter()
-                    .map(|id| tickets::get(c, &t, id))
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .await
-            .unwrap()
-    };
+    let stored = stored_tickets(&app, &ids_a).await;
     for (id, ticket) in ids_a.iter().zip(&stored) {
         assert_eq!(ticket.as_ref().map(|t| t.phase), Some(Phase::Open), "{id}");
     }
@@ -537,4 +514,18 @@ async fn a_desk_answering_429_is_left_alone_for_its_retry_after_and_holds_back_n
         "OUT-2 (CI): {throttled} calls to A answered 429, {} calls to A in all, 0 within {RETRY_AFTER_MS} ms of a 429; {N} B tickets in the first pass",
         desk_a.calls().len()
     );
+}
+
+/// The ticket rows of requests `ids`, in order (`None` where a request has none).
+async fn stored_tickets(app: &TestApp, ids: &[String]) -> Vec<Option<tickets::Ticket>> {
+    let (t, ids) = (tenant(app).await, ids.to_vec());
+    app.state
+        .store()
+        .read(move |c| {
+            ids.iter()
+                .map(|id| tickets::get(c, &t, id))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await
+        .unwrap()
 }

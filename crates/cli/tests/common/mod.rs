@@ -246,15 +246,28 @@ pub async fn add_desk(
     token: &str,
     desk: &gatehouse_testdesk::Desk,
 ) -> String {
+    add_desk_for(http, base, token, desk, "SAP desk", SAP).await
+}
+
+/// Creates a ServiceNow integration named `name`, managing source `source`, against `desk`
+/// (OAuth 2.0 password grant with the desk's credentials); returns its id.
+pub async fn add_desk_for(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    desk: &gatehouse_testdesk::Desk,
+    name: &str,
+    source: &str,
+) -> String {
     let creds = desk.credentials();
     let r = http
         .post(format!("{base}/v3/service-desk-integrations"))
         .bearer_auth(token)
         .json(&json!({
-            "name": "SAP desk", "description": "long run", "type": "ServiceNowSDIM",
+            "name": name, "description": "long run", "type": "ServiceNowSDIM",
             "ownerRef": {"type": "IDENTITY", "id": identity(0)},
             "clusterRef": {"type": "CLUSTER", "id": CLUSTER},
-            "provisioningConfig": {"managedResourceRefs": [{"type": "SOURCE", "id": SAP}]},
+            "provisioningConfig": {"managedResourceRefs": [{"type": "SOURCE", "id": source}]},
             "attributes": {"url": desk.url(), "authType": "oauth2_password",
                 "username": creds.username, "password": creds.password,
                 "clientId": creds.client_id, "clientSecret": creds.client_secret}
