@@ -670,25 +670,9 @@ impl Desks {
             .desk_number
             .clone()
             .unwrap_or_else(|| desk_id.clone());
-        // A paused desk is not called: the check counts as one the desk did not answer.
-        let link = &ticket.integration_id;
-        let status = match self.unless_paused(link, false) {
-            Err(paused) => Err(paused.to_string()),
-            Ok(()) => {
-                let permit = desk_permit(&pool).await?;
-                self.keep_lease(lease).await?;
-                let status = match self.unless_paused(link, true) {
-                    Err(paused) => Err(paused.to_string()),
-                    Ok(()) => {
-                        let read = loaded.link.status(self.ctx(), &desk_id).await;
-                        self.answered(link, &read);
-                        read.map_err(|e| scrub(&e.to_string(), &loaded.secrets))
-                    }
-                };
-                drop(permit);
-                status
-            }
-        };
+        let status = self
+            .read_status(lease, &pool, &loaded, &ticket.integration_id, &desk_id)
+            .await?;
         failpoint::hit(failpoint::STATUS_READ);
         // What the check read goes on its task: with the ticket's new state when it is still
         // open, just before settling it otherwise.
@@ -777,6 +761,30 @@ impl Desks {
             tickets::still_open(c, &t, &i, desk_status.as_deref(), next, now)
         })
         .await
+    }
+
+    /// The status of ticket `desk_id` at integration `link`'s desk, or why it was not read (scrubbed
+    /// of the integration's credentials). A paused desk is not called: the check counts as one the
+    /// desk did not answer. The lease is renewed before the call.
+    async fn read_status(
+        &self,
+        lease: &mut Lease,
+        pool: &Semaphore,
+        loaded: &Loaded,
+        link: &str,
+        desk_id: &str,
+    ) -> Result<Result<Option<String>, String>, JobError> {
+        if let Err(paused) = self.unless_paused(link, false) {
+            return Ok(Err(paused.to_string()));
+        }
+        let _permit = desk_permit(pool).await?;
+        self.keep_lease(lease).await?;
+        if let Err(paused) = self.unless_paused(link, true) {
+            return Ok(Err(paused.to_string()));
+        }
+        let read = loaded.link.status(self.ctx(), desk_id).await;
+        self.answered(link, &read);
+        Ok(read.map_err(|e| scrub(&e.to_string(), &loaded.secrets)))
     }
 
     /// Sets what job `job_id` reports on its task, under its lease.
