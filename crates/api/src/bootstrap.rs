@@ -88,10 +88,11 @@ pub async fn prepare(
             let (key_hex, opened_by) = signing_key(c, &signing, &key_id, &fresh, nonces[0], now)?;
             // A database from before the hash key was stored hashed its secrets with the master
             // key itself: the one that opens its signing key.
-            let hash_key = if opened_by.is_some() && keys::sealed_keys(c)?.is_empty() {
-                legacy_ring.keys()[opened_by.unwrap_or(0)].bytes().to_vec()
-            } else {
-                fresh_hash_key.to_vec()
+            let hash_key = match opened_by {
+                Some(by) if keys::sealed_keys(c)?.is_empty() => {
+                    legacy_ring.keys()[by].bytes().to_vec()
+                }
+                _ => fresh_hash_key.to_vec(),
             };
             let hash_key = secret_hash_key(c, &hashing, &hash_key, nonces[1], now)?;
             let configured = admin_credentials
